@@ -1,0 +1,64 @@
+# Kamakura carer consultation bot. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+STAMP := $(VENV)/.installed
+FINGERPRINT := models/.fingerprint
+# What a trained model depends on: retrain only when one of these changes.
+TRAIN_INPUTS = config.yml domain.yml $(shell find data/nlu data/rules data/stories bot/nlu -type f \( -name '*.yml' -o -name '*.py' \) | sort) bot/japanese.py
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
+export TRACKER_DB_URL ?= sqlite:///var/db/tracker.db
+
+.PHONY: help install train run test lint validate pytest e2e clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.in requirements-dev.in constraints.txt
+	@./scripts/find-python310 >/dev/null
+	@test -x $(PY) || "$$(./scripts/find-python310)" -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip==24.3.1"
+	$(PY) -m pip install -q -r requirements.in -r requirements-dev.in -c constraints.txt
+	$(PY) -m pip check
+	@touch $@
+
+install: $(STAMP) ## create .venv with Python 3.10 and install the pinned dependencies
+
+train: $(STAMP) ## train a model if the data, domain or config changed since the last one
+	@mkdir -p models
+	@new=$$(cat $(TRAIN_INPUTS) | sha256sum | cut -d' ' -f1); \
+	if [ -f $(FINGERPRINT) ] && [ "$$(cat $(FINGERPRINT))" = "$$new" ] && ls models/*.tar.gz >/dev/null 2>&1; then \
+	  echo "model is up to date"; \
+	else \
+	  rm -f models/*.tar.gz && $(RASA) train --fixed-model-name kamakura --out models && echo "$$new" > $(FINGERPRINT); \
+	fi
+
+run: train ## install, train if needed, then start Rasa (5005), actions (5055) and the web app (8000)
+	@mkdir -p var/db
+	@if [ -z "$$RASA_AUTH_TOKEN" ]; then echo "RASA_AUTH_TOKEN is not set: the HTTP API uses a random token for this run."; fi; \
+	RASA_AUTH_TOKEN=$${RASA_AUTH_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')} \
+	exec $(VENV)/bin/honcho start -f Procfile
+
+lint: $(STAMP) ## ruff over the Python code
+	$(VENV)/bin/ruff check bot actions tests scripts
+
+validate: $(STAMP) ## rasa data validate
+	$(RASA) data validate --fail-on-warnings
+
+pytest: train ## the pytest suite (starts real servers where a test needs them)
+	$(PY) -m pytest -q tests
+
+e2e: train ## end-to-end test stories, failing on any prediction error
+	$(RASA) test core --model models --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/core
+
+test: lint validate pytest e2e ## everything CI runs: lint, validate, pytest, end-to-end stories
+
+clean: ## remove the venv, models and local databases
+	rm -rf $(VENV) models var

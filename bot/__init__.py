@@ -1,0 +1,1 @@
+"""Kamakura carer consultation bot: Japanese language processing, triage, catalog."""

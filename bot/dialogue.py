@@ -1,0 +1,115 @@
+"""What the bot says after the triage: one gentle step at a time.
+
+Pure logic: given an assessment and what was already said, return the responses
+to utter (names of domain responses with their template values) and the new
+bookkeeping. The action server turns these into dispatcher calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Tuple
+
+from bot import catalog
+from bot.triage import Assessment
+
+# Intents whose reply is a fixed response uttered by a rule after the assessment.
+FIXED_REPLY_INTENTS = {"greet", "goodbye", "thank", "bot_challenge", "faq"}
+
+Reply = Tuple[str, Dict[str, Any]]
+
+
+@dataclass
+class State:
+    """What the bot already did in this conversation (kept in slots)."""
+
+    asked: List[str] = field(default_factory=list)
+    crisis_lines_given: bool = False
+    destinations_given: List[str] = field(default_factory=list)
+
+
+def easy_japanese(a: Assessment) -> bool:
+    """Return True when the bot should speak やさしい日本語 (a child is writing)."""
+    if a.user_role not in ("carer", "other"):
+        return False
+    return a.facts.stage == "child" or (a.facts.stage is None and a.facts.childlike)
+
+
+def _destination_replies(a: Assessment, state: State, easy: bool) -> List[Reply]:
+    new = [d for d in a.handoff_destinations if d not in state.destinations_given]
+    if not new:
+        return []
+    replies: List[Reply] = [("utter_destinations_intro", {})]
+    for dest_id in new:
+        d = catalog.destination(dest_id)
+        what = d.get("what_easy") if easy and d.get("what_easy") else d["what"]
+        contact = catalog.contact_text(dest_id)
+        replies.append(
+            (
+                "utter_destination",
+                {
+                    "name": d["name"],
+                    "what": what + (f"（{contact}）" if contact else ""),
+                    "measures": "・".join(d.get("measures") or []) or "-",
+                },
+            )
+        )
+    state.destinations_given.extend(new)
+    return replies
+
+
+def _about_kind(a: Assessment) -> str:
+    if a.user_role == "employer":
+        return "utter_about_employer"
+    for kind in ("young_carer", "youth_carer", "business_carer", "carer"):
+        if kind in a.carer_types:
+            return f"utter_about_{kind}"
+    return "utter_about_carer"
+
+
+def plan(a: Assessment, intent: str, state: State) -> List[Reply]:
+    """Return the replies for this turn and update ``state`` in place."""
+    easy = easy_japanese(a)
+    replies: List[Reply] = []
+    if a.crisis and not state.crisis_lines_given:
+        replies.append(("utter_crisis", {"lines": catalog.format_crisis_lines(child=easy or "young_carer" in a.carer_types)}))
+        state.crisis_lines_given = True
+    if intent in FIXED_REPLY_INTENTS:
+        return replies
+    if intent == "decline_to_say":
+        replies.append(("utter_ok_not_to_say", {}))
+
+    f = a.facts
+    if not a.carer_types:
+        if a.handoff_destinations:
+            replies += _destination_replies(a, state, easy)
+        elif intent == "out_of_scope" and not a.crisis:
+            replies.append(("utter_out_of_scope", {}))
+        elif not replies or replies[-1][0] == "utter_ok_not_to_say":
+            replies.append(("utter_ask_situation", {}))
+        return replies
+
+    if "thanked" not in state.asked and a.user_role == "carer":
+        state.asked.append("thanked")
+        if not a.crisis:
+            replies.append(("utter_thanks_for_sharing", {}))
+    if a.user_role == "carer" and not f.declined:
+        if f.stage is None and "age" not in state.asked:
+            state.asked.append("age")
+            return replies + [("utter_ask_age", {})]
+        if not f.relations and not f.conditions and "who" not in state.asked:
+            state.asked.append("who")
+            return replies + [("utter_ask_who", {})]
+        if f.stage in ("youth", "adult") and f.working is None and not f.student and "work" not in state.asked:
+            state.asked.append("work")
+            return replies + [("utter_ask_work", {})]
+    dest_replies = _destination_replies(a, state, easy)
+    if dest_replies:
+        kind = _about_kind(a)
+        if kind not in state.asked:
+            state.asked.append(kind)
+            replies.append((kind, {}))
+        replies += dest_replies
+    elif not replies:
+        replies.append(("utter_thanks_for_sharing", {}))
+    return replies

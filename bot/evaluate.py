@@ -1,0 +1,126 @@
+"""`make eval`: play the held-out conversations and score the four triage slots.
+
+By default the real stack is started (Rasa server + action server on a fresh
+SQLite tracker store) and each conversation is played over REST, the slots read
+back from the tracker API. ``--offline`` runs the same triage and dialogue code
+in-process, for quick iteration; the figures that count are the online ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List
+
+import yaml
+
+from bot import dialogue, triage
+
+DEFAULT_SET = Path(__file__).resolve().parent.parent / "tests" / "eval" / "conversations.yml"
+
+
+def load(path: Path) -> List[Dict[str, Any]]:
+    """Load the conversations of a test set."""
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)["conversations"]
+
+
+def play_offline(turns: List[str]) -> Dict[str, Any]:
+    """Play a conversation through triage + dialogue in-process; return the slots."""
+    state = dialogue.State()
+    slots: Dict[str, Any] = {}
+    crisis = False
+    for i in range(len(turns)):
+        a = triage.assess(turns[: i + 1], asked=state.asked)
+        crisis = crisis or a.crisis
+        a.crisis = crisis
+        dialogue.plan(a, "share_situation", state)
+        slots = {"carer_types": a.carer_types, "user_role": a.user_role,
+                 "handoff_destinations": a.handoff_destinations, "crisis": crisis}
+    return slots
+
+
+def score(cases: List[Dict[str, Any]], results: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Return accuracy of each slot, crisis recall/precision, and the misses."""
+    n = len(cases)
+    ok = {"carer_types": 0, "user_role": 0, "primary": 0, "required": 0}
+    tp = fp = fn = 0
+    misses = []
+    for case, got in zip(cases, results):
+        exp = case["expected"]
+        dests = got.get("handoff_destinations") or []
+        checks = {
+            "carer_types": set(got.get("carer_types") or []) == set(exp["carer_types"]),
+            "user_role": got.get("user_role") == exp["user_role"],
+            "primary": (dests[0] if dests else None) == exp.get("primary_destination"),
+            "required": set(exp.get("required_destinations") or []) <= set(dests),
+        }
+        for k, v in checks.items():
+            ok[k] += v
+        want, have = bool(exp["crisis"]), bool(got.get("crisis"))
+        tp += want and have
+        fp += have and not want
+        fn += want and not have
+        if not all(checks.values()) or want != have:
+            misses.append({"id": case["id"], "turns": case["turns"], "expected": exp, "got": got,
+                           "failed": [k for k, v in checks.items() if not v] + (["crisis"] if want != have else [])})
+    return {
+        "conversations": n,
+        "carer_types_accuracy": ok["carer_types"] / n,
+        "user_role_accuracy": ok["user_role"] / n,
+        "primary_destination_accuracy": ok["primary"] / n,
+        "required_destinations_present": ok["required"] / n,
+        "crisis_recall": tp / (tp + fn) if tp + fn else 1.0,
+        "crisis_precision": tp / (tp + fp) if tp + fp else 1.0,
+        "misses": misses,
+    }
+
+
+def play_online(cases: List[Dict[str, Any]], model: str, workers: int = 4) -> List[Dict[str, Any]]:
+    """Start the real stack and play every conversation over REST."""
+    from bot import stack
+
+    with tempfile.TemporaryDirectory() as tmp, stack.running(f"sqlite:///{tmp}/eval.db", model=model) as s:
+        def one(case: Dict[str, Any]) -> Dict[str, Any]:
+            sender = f"eval-{case['id']}-{uuid.uuid4().hex[:8]}"
+            for text in case["turns"]:
+                s.say(sender, text)
+            return s.slots(sender)
+
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(one, cases))
+
+
+def main(argv: List[str] | None = None) -> int:
+    """Run the evaluation and print the figures; return 0 (the figures are the output)."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--set", type=Path, default=DEFAULT_SET)
+    p.add_argument("--model", default="models")
+    p.add_argument("--offline", action="store_true")
+    p.add_argument("--json", type=Path, help="also write the figures and misses here")
+    args = p.parse_args(argv)
+    cases = load(args.set)
+    results = [play_offline(c["turns"]) for c in cases] if args.offline else play_online(cases, args.model)
+    report = score(cases, results)
+    for m in report["misses"]:
+        print(f"MISS {m['id']} {m['failed']}: {' / '.join(m['turns'])[:90]}")
+        print(f"     expected {json.dumps(m['expected'], ensure_ascii=False)}")
+        print(f"     got      {json.dumps(m['got'], ensure_ascii=False)}")
+    print()
+    print(f"| figure | value |\n|---|---|")
+    for k, v in report.items():
+        if k != "misses":
+            print(f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

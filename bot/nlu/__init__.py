@@ -1,0 +1,1 @@
+"""Rasa graph components for Japanese."""

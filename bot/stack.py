@@ -1,0 +1,140 @@
+"""Start the real Rasa server and action server for tests, `make eval` and benchmarks.
+
+A context manager: ports are free ones, the tracker store is the given SQL URL,
+and both processes are stopped on exit, also on failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """Return a TCP port that is free on loopback now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 5.0) -> Dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return json.loads(r.read().decode("utf-8"))
+
+
+def _post(url: str, body: Dict[str, Any], timeout: float = 30.0) -> Any:
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode("utf-8"), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return json.loads(r.read().decode("utf-8"))
+
+
+@dataclass
+class Stack:
+    """A running Rasa server (REST + HTTP API) and action server."""
+
+    rasa_url: str
+    actions_url: str
+    token: str
+    db_url: str
+
+    def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
+        """Send one message over the REST channel; return the bot's messages."""
+        return _post(f"{self.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text})
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        """Return the conversation's tracker from the HTTP API."""
+        return _get(f"{self.rasa_url}/conversations/{sender}/tracker?token={self.token}")
+
+    def slots(self, sender: str) -> Dict[str, Any]:
+        """Return the conversation's current slots."""
+        return self.tracker(sender)["slots"]
+
+
+def _wait(url: str, proc: subprocess.Popen, timeout: float, ready=lambda body: True) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            if ready(_get(url, timeout=2)):
+                return
+        except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} not ready after {timeout:.0f} s")
+
+
+def _stop(proc: Optional[subprocess.Popen]) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@contextlib.contextmanager
+def running(
+    db_url: str,
+    model: str = "models",
+    log_dir: Optional[Path] = None,
+    timeout: float = 240.0,
+    actions_url: Optional[str] = None,
+) -> Iterator[Stack]:
+    """Start the action server (unless ``actions_url`` is given) and a Rasa server.
+
+    Args:
+        db_url: SQLAlchemy URL of the tracker store.
+        model: model file or folder.
+        log_dir: where the processes' output goes (default: a temp folder).
+        timeout: seconds to wait for each server to be ready.
+        actions_url: reuse a running action server instead of starting one.
+    """
+    log_dir = Path(log_dir or ROOT / "var" / "logs")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0")
+    token = secrets.token_urlsafe(16)
+    actions_proc = rasa_proc = None
+    try:
+        if actions_url is None:
+            aport = free_port()
+            actions_proc = subprocess.Popen(
+                [str(BIN / "rasa"), "run", "actions", "--port", str(aport), "--actions", "actions"],
+                cwd=ROOT, env=env, start_new_session=True,
+                stdout=open(log_dir / f"actions-{aport}.log", "w"), stderr=subprocess.STDOUT,
+            )
+            actions_url = f"http://127.0.0.1:{aport}"
+            _wait(f"{actions_url}/health", actions_proc, timeout)
+        rport = free_port()
+        env.update(ACTION_ENDPOINT_URL=f"{actions_url}/webhook", TRACKER_DB_URL=db_url)
+        rasa_proc = subprocess.Popen(
+            [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", token, "--port", str(rport),
+             "--model", model, "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+            cwd=ROOT, env=env, start_new_session=True,
+            stdout=open(log_dir / f"rasa-{rport}.log", "w"), stderr=subprocess.STDOUT,
+        )
+        rasa_url = f"http://127.0.0.1:{rport}"
+        _wait(f"{rasa_url}/status?token={token}", rasa_proc, timeout, ready=lambda b: bool(b.get("model_id")))
+        yield Stack(rasa_url=rasa_url, actions_url=actions_url, token=token, db_url=db_url)
+    finally:
+        _stop(rasa_proc)
+        _stop(actions_proc)

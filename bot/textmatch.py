@@ -1,0 +1,73 @@
+"""Match lexicon patterns against Japanese text written in kanji, kana or half-width kana.
+
+A message is read in two forms: ``surface`` (NFKC, lower case: ｶｲｺﾞ -> カイゴ) and
+``kana`` (the hiragana reading from UniDic: 介護 -> かいご). A pattern written in
+hiragana therefore matches both 「びょうき」 and 「病気」; a pattern in kanji or
+katakana matches only the surface, which keeps homophones (介護/解雇) apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, List, Optional, Pattern, Tuple
+
+from bot import japanese
+
+_HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309f\u30fc|()?:+*.\[\]\\^$!<=]*$")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One message in the forms that patterns are matched against."""
+
+    raw: str
+    surface: str
+    kana: str
+
+    @classmethod
+    def of(cls, text: str, max_chars: int = 4000) -> "Reading":
+        """Read ``text`` (at most ``max_chars`` characters) in both forms."""
+        text = (text or "")[:max_chars]
+        tokens = japanese.tokenize(text)
+        return cls(
+            raw=text,
+            surface=japanese.normalize(text),
+            kana="".join(t.reading for t in tokens),
+        )
+
+
+@dataclass(frozen=True)
+class Pattern_:
+    """A compiled pattern and whether it is also matched against the kana reading."""
+
+    regex: Pattern
+    on_kana: bool
+
+    def search(self, reading: Reading) -> Optional[re.Match]:
+        """Return the first match in the surface, else in the reading."""
+        hit = self.regex.search(reading.surface)
+        if hit is None and self.on_kana:
+            hit = self.regex.search(reading.kana)
+        return hit
+
+    def finditer(self, reading: Reading) -> Iterable[Tuple[str, re.Match]]:
+        """Yield (form, match) for every match, surface first."""
+        for hit in self.regex.finditer(reading.surface):
+            yield "surface", hit
+        if self.on_kana:
+            for hit in self.regex.finditer(reading.kana):
+                yield "kana", hit
+
+
+def compile_patterns(patterns: Iterable[str]) -> List[Pattern_]:
+    """Compile lexicon patterns; hiragana-only ones are matched on the reading too."""
+    out = []
+    for p in patterns:
+        out.append(Pattern_(re.compile(p), on_kana=bool(_HIRAGANA_ONLY.match(p))))
+    return out
+
+
+def any_match(patterns: List[Pattern_], reading: Reading) -> bool:
+    """Return True when any pattern matches."""
+    return any(p.search(reading) for p in patterns)

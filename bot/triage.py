@@ -1,0 +1,390 @@
+"""Triage: from what a person wrote, who is writing, what they carry, where to go.
+
+Pure functions over text; imports neither Rasa nor sanic. ``assess(messages)``
+reads every user message of a conversation and returns the four slots of the
+contract (``carer_types``, ``user_role``, ``handoff_destinations``, ``crisis``)
+plus the facts behind them, so that the bot can ask for what is still missing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Set
+
+from bot import lexicon as lx
+from bot.textmatch import Reading, any_match, compile_patterns
+
+CARER_TYPE_ORDER = ("young_carer", "youth_carer", "business_carer", "carer")
+MAX_DESTINATIONS = 5
+
+_RELATIONS = {k: compile_patterns(v) for k, v in lx.RELATIONS.items()}
+_CONDITIONS = {k: compile_patterns(v) for k, v in lx.CONDITIONS.items()}
+_NEEDS = {k: compile_patterns(v) for k, v in lx.NEEDS.items()}
+_CARE = compile_patterns(lx.CARE_WORDS)
+_RECEIVING = compile_patterns(lx.RECEIVING_CARE)
+_EMPLOYER = compile_patterns(lx.EMPLOYER)
+_SUPPORTER = compile_patterns(lx.SUPPORTER)
+_FIRST_PERSON = compile_patterns(lx.FIRST_PERSON)
+_CHILD = compile_patterns(lx.CHILD_STAGE)
+_YOUTH = compile_patterns(lx.YOUTH_STAGE)
+_ADULT = compile_patterns(lx.ADULT_STAGE)
+_WORKING = compile_patterns(lx.WORKING)
+_NOT_WORKING = compile_patterns(lx.NOT_WORKING)
+_SIDE_JOB = compile_patterns(lx.SIDE_JOB)
+_CRISIS = compile_patterns(lx.CRISIS)
+_NOT_CRISIS = compile_patterns(lx.NOT_CRISIS)
+_STILL_WORKING = re.compile(r"(辞め|やめ|退職し)(よう|たい|るか|るべき|そう|ようか|なきゃ|ざるを得な|かけ|ることに|るしか)")
+
+_KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_AGE = re.compile(lx.NUM + r"\s*(歳|才|さい|代)")
+_DECADE_WORD = re.compile(r"(二|三|四|五|六|七|八|九)十代")
+_BARE_NUMBER = re.compile(r"^\s*(?:今|いま)?(?:は)?\s*" + lx.NUM + r"\s*(?:歳|才|さい)?\s*(?:です|だよ|だ|や|っす|になりました|になる)?[。.!！〜~ー\s]*$")
+_GRADE = re.compile(r"(小|中|高)(?:学|校)?\s*([1-6一二三四五六])\s*(?:年)?")
+_YEARS_WORKING = re.compile(r"(社会人|入社)\s*([0-9一二三四五六七八九十]{1,3})\s*年目")
+_RECEIVER_BEFORE = re.compile(
+    r"(母|父|祖母|祖父|ばあちゃん|じいちゃん|おばあさん|おじいさん|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義母|義父|両親|親|ママ|パパ|"
+    r"お母さん|お父さん|おかあさん|おとうさん|子|家族)(は|が|も|、)?(今年|もう|今|いま)?\s*$"
+)
+_RECEIVER_AFTER = re.compile(
+    r"^\s*(の(母|父|祖|ばあ|じい|おばあ|おじい|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義|両親|親|子|ママ|パパ|お母|お父|おかあ|おとう|家族)|"
+    r"になる(母|父|祖|親)|で(寝たきり|要介護|認知|障|病|入院))"
+)
+
+
+def kanji_number(text: str) -> Optional[int]:
+    """Turn 15, 十五, 二十六 or 三十 into an int; None if it is not a number."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch in _KANJI_DIGITS:
+            current = current * 10 + _KANJI_DIGITS[ch]
+        else:
+            return None
+    return total + current
+
+
+@dataclass
+class Facts:
+    """What the conversation has told so far. Empty sets and None mean unknown."""
+
+    care: bool = False
+    receiving_care: bool = False
+    relations: Set[str] = field(default_factory=set)
+    conditions: Set[str] = field(default_factory=set)
+    needs: Set[str] = field(default_factory=set)
+    role: str = "other"
+    carer_age: Optional[int] = None  # an age, or the lower end of a decade/stage
+    stage: Optional[str] = None  # child | youth | adult
+    working: Optional[bool] = None
+    student: bool = False
+    crisis: bool = False
+    declined: bool = False
+    childlike: bool = False
+
+    def as_dict(self) -> Dict[str, object]:
+        """Return the facts as plain JSON-able values (for slots and summaries)."""
+        return {
+            "care": self.care,
+            "relations": sorted(self.relations),
+            "conditions": sorted(self.conditions),
+            "needs": sorted(self.needs),
+            "role": self.role,
+            "carer_age": self.carer_age,
+            "stage": self.stage,
+            "working": self.working,
+            "crisis": self.crisis,
+        }
+
+
+@dataclass
+class Assessment:
+    """The four slots of the contract, plus the facts they come from."""
+
+    carer_types: List[str]
+    user_role: str
+    handoff_destinations: List[str]
+    crisis: bool
+    facts: Facts
+
+    @property
+    def primary(self) -> Optional[str]:
+        """Return the primary destination, or None."""
+        return self.handoff_destinations[0] if self.handoff_destinations else None
+
+
+def _stage_of_age(age: int) -> str:
+    if age < 18:
+        return "child"
+    if age < 40:
+        return "youth"
+    return "adult"
+
+
+def _carer_ages(reading: Reading, asked_age: bool) -> List[int]:
+    """Ages in one message that belong to the carer (not to the person cared for)."""
+    text = reading.surface
+    bare = _BARE_NUMBER.match(text)
+    if bare:
+        value = kanji_number(bare.group(1))
+        # A bare number is an age only as an answer, or when it is plausible.
+        if value is not None and (asked_age or 6 <= value <= 99):
+            return [value]
+    ages = []
+    for m in _AGE.finditer(text):
+        value = kanji_number(m.group(1))
+        if value is None:
+            continue
+        if m.group(2) == "代" and value < 10:
+            value *= 10
+        before, after = text[max(0, m.start() - 12) : m.start()], text[m.end() : m.end() + 6]
+        if _RECEIVER_BEFORE.search(before) or _RECEIVER_AFTER.match(after):
+            continue
+        ages.append(value)
+    for m in _DECADE_WORD.finditer(text):
+        before, after = text[max(0, m.start() - 12) : m.start()], text[m.end() : m.end() + 6]
+        if _RECEIVER_BEFORE.search(before) or _RECEIVER_AFTER.match(after):
+            continue
+        ages.append(kanji_number(m.group(1)) * 10)
+    return ages
+
+
+def _grade_stage(reading: Reading) -> Optional[str]:
+    """Return child/youth/adult from school grades and life stages in one message."""
+    text = reading.surface
+    for m in _GRADE.finditer(text):
+        before, after = text[max(0, m.start() - 12) : m.start()], text[m.end() : m.end() + 6]
+        if _RECEIVER_BEFORE.search(before) or _RECEIVER_AFTER.match(after):
+            continue
+        return "child"
+    if _YEARS_WORKING.search(text):
+        years = kanji_number(_YEARS_WORKING.search(text).group(2)) or 1
+        return "youth" if years <= 15 else "adult"
+    if any_match(_ADULT, reading):
+        return "adult"
+    if any_match(_YOUTH, reading):
+        return "youth"
+    if any_match(_CHILD, reading) and not _child_words_about_others(reading):
+        return "child"
+    return None
+
+
+def _child_words_about_others(reading: Reading) -> bool:
+    # 「弟が小学生で」「娘の学校」: school words about the person cared for, not the writer.
+    return bool(re.search(r"(弟|妹|息子|娘|子ども|子供|こども|孫|うちの子|長男|長女|次男|次女)(は|が|の|も)?(今|いま)?(小学|中学|高校|学校|支援学校|がっこう|小[1-6]|中[1-3]|高[1-3]|クラス|担任|給食|宿題)", reading.surface))
+
+
+def _is_childlike(text: str) -> bool:
+    """Guess whether a child wrote this: mostly hiragana, little kanji."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 6:
+        return False
+    hira = sum(1 for c in letters if "\u3041" <= c <= "\u309f")
+    kanji = sum(1 for c in letters if "\u4e00" <= c <= "\u9fff")
+    return hira / len(letters) > 0.8 and kanji <= 2
+
+
+def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
+    """Read the facts from the user's messages, oldest first.
+
+    Args:
+        messages: the user's texts of this conversation.
+        asked: names of questions the bot asked before each answer (e.g. "age").
+    """
+    asked = set(asked)
+    facts = Facts()
+    readings = [Reading.of(m) for m in messages if m and m.strip()]
+    employer = supporter = first_person = False
+    for i, r in enumerate(readings):
+        crisis_hit = any_match(_CRISIS, r)
+        if crisis_hit and not (any_match(_NOT_CRISIS, r) and not _strong_crisis(r)):
+            facts.crisis = True
+        for name, pats in _RELATIONS.items():
+            if any_match(pats, r):
+                facts.relations.add(name)
+        for name, pats in _CONDITIONS.items():
+            if any_match(pats, r):
+                facts.conditions.add(name)
+        for name, pats in _NEEDS.items():
+            if any_match(pats, r):
+                facts.needs.add(name)
+        if any_match(_CARE, r):
+            facts.care = True
+        if any_match(_RECEIVING, r):
+            facts.receiving_care = True
+        employer = employer or any_match(_EMPLOYER, r)
+        supporter = supporter or any_match(_SUPPORTER, r)
+        first_person = first_person or any_match(_FIRST_PERSON, r)
+        if re.search(r"(言|い)いたくな|答えたくな|こたえたくな|ひみつ|秘密|内緒|ないしょ|パス$|ノーコメント", r.surface):
+            facts.declined = True
+        ages = _carer_ages(r, asked_age=i == len(readings) - 1 and "age" in asked)
+        if ages:
+            facts.carer_age = ages[-1]
+            facts.stage = _stage_of_age(ages[-1])
+        else:
+            stage = _grade_stage(r)
+            if stage and (facts.stage is None or facts.carer_age is None):
+                facts.stage = stage
+        if re.search(r"大学|だいがく|専門学校|せんもんがっこう|短大|学生|がくせい|高校|中学|小学|浪人", r.surface + r.kana):
+            facts.student = facts.student or not re.search(r"(弟|妹|息子|娘|子)(は|が|の)?(大学|高校|中学|小学)", r.surface)
+        working = _working(r, side_job_is_work=not facts.student)
+        if working is not None:
+            facts.working = working
+        if _is_childlike(r.raw):
+            facts.childlike = True
+    # A condition alone is one's own illness; care needs someone cared for, or caring words.
+    someone = bool(facts.relations) or employer or supporter
+    if facts.receiving_care and not facts.relations - {"parent", "child", "spouse"}:
+        facts.care = False
+    elif facts.conditions - {"foreign"} and someone:
+        facts.care = True
+    elif "foreign" in facts.conditions and ("通訳" in "".join(messages) or "つうやく" in "".join(messages)):
+        facts.care = True
+    if facts.care and not facts.relations and not facts.conditions and not (employer or supporter):
+        # Chores with nobody who needs care (「家事が大変」) are not caring.
+        if not re.search(r"介護|かいご|ｶｲｺﾞ|看病|かんびょう|介助|ケアラー|ケア|世話|せわ|面倒|めんどう|看護|付き添|見守|みまも", " ".join(r.surface + r.kana for r in readings)):
+            facts.care = False
+    if "child" in facts.relations and not facts.conditions - {"foreign"} and "parenting" in facts.needs:
+        facts.care = False  # ordinary parenting of a healthy child
+    facts.role = _role(facts, employer, supporter, first_person)
+    return facts
+
+
+def _strong_crisis(r: Reading) -> bool:
+    # Words that are danger even next to an exaggeration such as 「死ぬほど」.
+    return bool(re.search(r"死にたい|しにたい|消えたい|きえたい|自殺|リスカ|殴られ|叩かれ|虐待|暴力", r.surface + r.kana))
+
+
+def _working(r: Reading, side_job_is_work: bool) -> Optional[bool]:
+    text = r.surface + " " + r.kana
+    if any_match(_NOT_WORKING, r) and not _STILL_WORKING.search(text):
+        return False
+    if any_match(_WORKING, r):
+        return True
+    if side_job_is_work and any_match(_SIDE_JOB, r):
+        return True
+    return None
+
+
+def _role(facts: Facts, employer: bool, supporter: bool, first_person: bool) -> str:
+    if employer:
+        return "employer"
+    if supporter and facts.care:
+        return "supporter"
+    if facts.care and not facts.receiving_care:
+        return "carer"
+    return "other"
+
+
+def carer_types(facts: Facts) -> List[str]:
+    """Return the kinds of carer the person being discussed is, in a fixed order."""
+    if not facts.care:
+        return []
+    types: Set[str] = set()
+    if facts.role == "employer":
+        types.add("business_carer")
+        if facts.stage == "youth":
+            types.add("youth_carer")
+        return [t for t in CARER_TYPE_ORDER if t in types]
+    if facts.stage == "child":
+        types.add("young_carer")
+    elif facts.stage == "youth":
+        types.add("youth_carer")
+    if facts.working and facts.stage != "child":
+        types.add("business_carer")
+    if not types:
+        types.add("carer")
+    return [t for t in CARER_TYPE_ORDER if t in types]
+
+
+def _need_section(facts: Facts) -> Optional[str]:
+    c = facts.conditions
+    if "dementia" in c or "elderly" in c or ("grandparent" in facts.relations and "disability" not in c):
+        return "koreisha_ikiiki"
+    if "disability" in c:
+        return "shogai_fukushi"
+    if "development" in c:
+        return "hattatsu_shien"
+    return None
+
+
+def destinations(facts: Facts, types: List[str]) -> List[str]:
+    """Return the hand-off destinations, primary first, by the city's policy."""
+    out: List[str] = []
+
+    def add(*ids: str) -> None:
+        for i in ids:
+            if i not in out:
+                out.append(i)
+
+    c, n = facts.conditions, facts.needs
+    young, youth = "young_carer" in types, "youth_carer" in types
+    if facts.role == "employer":
+        add("shoko")
+    elif types:
+        add("kodomo_katei_soudan" if young else (_need_section(facts) or "fukushi_somu"))
+    else:  # other: by topic, or none
+        if "disability_service" in n or "disability" in c:
+            add("shogai_fukushi")
+        elif "kaigo_hoken" in n or "dementia" in c:
+            add("kaigo_hoken" if "kaigo_hoken" in n else "koreisha_ikiiki")
+        elif "money" in n or "food" in n:
+            add("seikatsu_fukushi")
+        elif "development" in c:
+            add("hattatsu_shien")
+        elif "parenting" in n:
+            add("kosodate_center", "wakuwaku_hiroba")
+        return out[:MAX_DESTINATIONS]
+    if not types:
+        return out
+    if "dementia" in c or "elderly" in c or "grandparent" in facts.relations and "disability" not in c:
+        add("koreisha_ikiiki")
+        if "kaigo_hoken" in n:
+            add("kaigo_hoken")
+    if "disability" in c:
+        add("shogai_fukushi")
+        if young and "sibling" in facts.relations:
+            add("siblings_place")
+    if "development" in c:
+        add("hattatsu_shien")
+    if "money" in n or "food" in n:
+        add("seikatsu_fukushi")
+    if young or youth:
+        if n & {"place", "peers", "eat"}:
+            add("youth_hall")
+        if "eat" in n or "food" in n and young:
+            add("mintabe")
+    elif "peers" in n:
+        add("peer_groups", "houkatsu" if "koreisha_ikiiki" in out else "peer_groups")
+    if youth and "work" in n and facts.working is not True:
+        add("shoko")
+    if "parenting" in n:
+        add("kosodate_center")
+    if facts.role == "employer" or "business_carer" in types:
+        pass
+    return out[:MAX_DESTINATIONS]
+
+
+def assess(messages: Sequence[str], asked: Iterable[str] = (), intent_crisis: bool = False) -> Assessment:
+    """Assess a conversation from the user's messages (oldest first).
+
+    Args:
+        messages: the user's texts.
+        asked: questions the bot has asked so far (``age``, ``work``, ``who``).
+        intent_crisis: the NLU classified the last message as a crisis with confidence.
+    """
+    facts = read_facts(messages, asked)
+    if intent_crisis:
+        facts.crisis = True
+    types = carer_types(facts)
+    return Assessment(
+        carer_types=types,
+        user_role=facts.role,
+        handoff_destinations=destinations(facts, types),
+        crisis=facts.crisis,
+        facts=facts,
+    )

@@ -1,0 +1,44 @@
+"""The web app (port 8000): a plain page and a health route.
+
+The chat widget and the staff console are built on this app factory later.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sanic import Sanic, response
+from sanic.request import Request
+
+PAGE = """<!doctype html>
+<html lang="ja"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>鎌倉市 ケアラー相談チャット</title></head>
+<body><main><h1>鎌倉市 ケアラー相談チャット</h1>
+<p>ご家族のお世話や介護について相談できるチャットです（準備中）。</p></main></body></html>
+"""
+
+
+def create_app(name: str = "kamakura_web") -> Sanic:
+    """Create the web app."""
+    app = Sanic(name)
+
+    @app.get("/health")
+    async def health(_: Request):
+        return response.json({"status": "ok"})
+
+    @app.get("/")
+    async def index(_: Request):
+        return response.html(PAGE)
+
+    return app
+
+
+def main() -> None:
+    """Run the web app in the foreground on ``WEB_PORT`` (default 8000)."""
+    app = create_app()
+    app.run(
+        host=os.environ.get("WEB_HOST", "0.0.0.0"),
+        port=int(os.environ.get("WEB_PORT", "8000")),
+        access_log=False,
+    )

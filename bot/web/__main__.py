@@ -1,0 +1,3 @@
+from bot.web import main
+
+main()
