@@ -25,6 +25,9 @@ _CARE = compile_patterns(lx.CARE_WORDS)
 _RECEIVING = compile_patterns(lx.RECEIVING_CARE)
 _EMPLOYER = compile_patterns(lx.EMPLOYER)
 _SUPPORTER = compile_patterns(lx.SUPPORTER)
+_SUPPORTER_INTRO = compile_patterns(lx.SUPPORTER_INTRO)
+_NOT_CARING = compile_patterns(lx.NOT_CARING)
+_NEED_WORK = compile_patterns(lx.NEEDS["work"])
 _FIRST_PERSON = compile_patterns(lx.FIRST_PERSON)
 _CHILD = compile_patterns(lx.CHILD_STAGE)
 _YOUTH = compile_patterns(lx.YOUTH_STAGE)
@@ -33,13 +36,19 @@ _WORKING = compile_patterns(lx.WORKING)
 _NOT_WORKING = compile_patterns(lx.NOT_WORKING)
 _SIDE_JOB = compile_patterns(lx.SIDE_JOB)
 _CRISIS = compile_patterns(lx.CRISIS)
-_NOT_CRISIS = compile_patterns(lx.NOT_CRISIS)
+_NOT_CRISIS = re.compile("|".join(f"(?:{p})" for p in lx.NOT_CRISIS))
 _STILL_WORKING = re.compile(r"(辞め|やめ|退職し)(よう|たい|るか|るべき|そう|ようか|なきゃ|ざるを得な|かけ|ることに|るしか)")
 
 _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _AGE = re.compile(lx.NUM + r"\s*(歳|才|さい|代)")
 _DECADE_WORD = re.compile(r"(二|三|四|五|六|七|八|九)十代")
-_BARE_NUMBER = re.compile(r"^\s*(?:今|いま)?(?:は)?\s*" + lx.NUM + r"\s*(?:歳|才|さい)?\s*(?:です|だよ|だ|や|っす|になりました|になる)?[。.!！〜~ー\s]*$")
+_BARE_NUMBER = re.compile(r"^\s*(?:私は|わたしは|僕は|ぼくは|今|いま)?(?:は)?\s*" + lx.NUM + r"(?!\s*(?:年|ねん|代|か月|ヶ月|ヵ月|人|回|時|日|分|級|度))\s*(?:歳|才|さい)?\s*(?:[^0-9]{0,6})$")
+_LIST_NUMBER = re.compile(r"(?:^|[、,\s])([0-9]{2})(?:歳|才)?\s*(?:$|[、,。!！\s])")
+_PAREN_AGE = re.compile(r"[（(]\s*([0-9]{1,2})\s*(?:歳|才)?\s*[)）]")
+_RECEIVER_AGE = re.compile(
+    r"(母|父|祖母|祖父|ばあちゃん|じいちゃん|主人|夫|妻|旦那|義母|義父|両親|親)(は|が|も)?(もう|今年|今|いま)?\s*([0-9]{2}|[一二三四五六七八九十]{2,3})(歳|才|代)?(で|に|を|です|の|、|。|$)"
+    r"|([0-9]{2}|[一二三四五六七八九十]{2,3})(歳|才|代)?の(母|父|祖母|祖父|ばあちゃん|じいちゃん|主人|夫|妻|義母|義父|両親|親)"
+)
 _GRADE = re.compile(r"(小|中|高)(?:学|校)?\s*([1-6一二三四五六])\s*(?:年)?")
 _YEARS_WORKING = re.compile(r"(社会人|入社)\s*([0-9一二三四五六七八九十]{1,3})\s*年目")
 _RECEIVER_BEFORE = re.compile(
@@ -135,6 +144,14 @@ def _carer_ages(reading: Reading, asked_age: bool) -> List[int]:
         if value is not None and (asked_age or 6 <= value <= 99):
             return [value]
     ages = []
+    for m in _PAREN_AGE.finditer(text):
+        before = text[max(0, m.start() - 12) : m.start()]
+        if not _RECEIVER_BEFORE.search(before):
+            ages.append(int(m.group(1)))
+    if len(text) <= 24:
+        for m in _LIST_NUMBER.finditer(text):
+            if not _RECEIVER_BEFORE.search(text[max(0, m.start() - 12) : m.start() + 1]) and 10 <= int(m.group(1)) <= 99:
+                ages.append(int(m.group(1)))
     for m in _AGE.finditer(text):
         value = kanji_number(m.group(1))
         if value is None:
@@ -188,6 +205,48 @@ def _is_childlike(text: str) -> bool:
     return hira / len(letters) > 0.8 and kanji <= 2
 
 
+_THIRD_SUBJECT = re.compile(
+    r"(母|父|祖母|祖父|ばあちゃん|じいちゃん|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義母|義父|両親|親|ママ|パパ|"
+    r"お母さん|お父さん|かあさん|とうさん|子ども|子供|家族|彼|彼女|友達|友人|その子)(は|が|も)"
+)
+_SELF_SUBJECT = re.compile(r"(私|わたし|あたし|僕|ぼく|俺|おれ|オレ|自分|うち|わし)(は|が|も)|^")
+
+
+def _about_someone_else(text: str, start: int) -> bool:
+    """Return True when the clause before ``start`` has a third person as its subject."""
+    clause_start = max(text.rfind("。", 0, start), text.rfind("\n", 0, start), start - 25, -1) + 1
+    clause = text[clause_start:start]
+    third = [m.end() for m in _THIRD_SUBJECT.finditer(clause)]
+    selfs = [m.end() for m in _SELF_SUBJECT.finditer(clause) if m.end() > 0]
+    return bool(third) and (not selfs or third[-1] > selfs[-1])
+
+
+def _matches_about_self(patterns, r: Reading) -> bool:
+    """Return True when a pattern matches the surface about the writer (or any reading match)."""
+    for p in patterns:
+        for form, m in p.finditer(r):
+            if form == "kana" or not _about_someone_else(r.surface, m.start()):
+                return True
+    return False
+
+
+def _is_crisis(r: Reading) -> bool:
+    """Danger signs, after removing exaggerations (死ぬほど) and denials (死にたいとかではない)."""
+    cleaned = _NOT_CRISIS.sub("　", r.surface)
+    if cleaned != r.surface:
+        r = Reading.of(cleaned)
+    return any_match(_CRISIS, r)
+
+
+def _receiver_ages(r: Reading) -> List[int]:
+    ages = []
+    for m in _RECEIVER_AGE.finditer(r.surface):
+        value = kanji_number(m.group(4) or m.group(7) or "")
+        if value:
+            ages.append(value)
+    return ages
+
+
 def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     """Read the facts from the user's messages, oldest first.
 
@@ -198,10 +257,9 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     asked = set(asked)
     facts = Facts()
     readings = [Reading.of(m) for m in messages if m and m.strip()]
-    employer = supporter = first_person = False
+    employer = supporter = intro = care_words = not_caring = False
     for i, r in enumerate(readings):
-        crisis_hit = any_match(_CRISIS, r)
-        if crisis_hit and not (any_match(_NOT_CRISIS, r) and not _strong_crisis(r)):
+        if _is_crisis(r):
             facts.crisis = True
         for name, pats in _RELATIONS.items():
             if any_match(pats, r):
@@ -212,13 +270,15 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
         for name, pats in _NEEDS.items():
             if any_match(pats, r):
                 facts.needs.add(name)
-        if any_match(_CARE, r):
-            facts.care = True
+        if any(age >= 65 for age in _receiver_ages(r)):
+            facts.conditions.add("elderly")
+        care_words = care_words or any_match(_CARE, r)
+        not_caring = not_caring or any_match(_NOT_CARING, r)
         if any_match(_RECEIVING, r):
             facts.receiving_care = True
         employer = employer or any_match(_EMPLOYER, r)
         supporter = supporter or any_match(_SUPPORTER, r)
-        first_person = first_person or any_match(_FIRST_PERSON, r)
+        intro = intro or any_match(_SUPPORTER_INTRO, r)
         if re.search(r"(言|い)いたくな|答えたくな|こたえたくな|ひみつ|秘密|内緒|ないしょ|パス$|ノーコメント", r.surface):
             facts.declined = True
         ages = _carer_ages(r, asked_age=i == len(readings) - 1 and "age" in asked)
@@ -229,51 +289,50 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
             stage = _grade_stage(r)
             if stage and (facts.stage is None or facts.carer_age is None):
                 facts.stage = stage
-        if re.search(r"大学|だいがく|専門学校|せんもんがっこう|短大|学生|がくせい|高校|中学|小学|浪人", r.surface + r.kana):
-            facts.student = facts.student or not re.search(r"(弟|妹|息子|娘|子)(は|が|の)?(大学|高校|中学|小学)", r.surface)
+        text = r.surface + " " + r.kana
+        if re.search(r"大学|だいがく|専門学校|せんもんがっこう|短大|学生|がくせい|高校|中学|小学|浪人|院生|予備校|宅浪|ねんせい|年生", text) and not re.search(
+            r"(中学|高校)(を)?(出て|卒業|中退|やめ|辞め)|(弟|妹|息子|娘|子|孫)(は|が|の)?(大学|高校|中学|小学)", r.surface
+        ):
+            facts.student = True
         working = _working(r, side_job_is_work=not facts.student)
         if working is not None:
             facts.working = working
         if _is_childlike(r.raw):
             facts.childlike = True
-    # A condition alone is one's own illness; care needs someone cared for, or caring words.
-    someone = bool(facts.relations) or employer or supporter
-    if facts.receiving_care and not facts.relations - {"parent", "child", "spouse"}:
+    strong = facts.conditions - {"foreign", "weak_illness", "development"}
+    receivers = facts.relations - {"grandchild"} if "grandchild" not in facts.relations else facts.relations
+    someone = bool(receivers) or employer or supporter
+    if not_caring and not strong:
         facts.care = False
-    elif facts.conditions - {"foreign"} and someone:
+    elif facts.receiving_care and not receivers - {"parent", "child", "spouse"}:
+        facts.care = False
+    elif strong and someone:
         facts.care = True
-    elif "foreign" in facts.conditions and ("通訳" in "".join(messages) or "つうやく" in "".join(messages)):
+    elif care_words and (someone or strong or re.search(r"介護|かいご|看病|介助|ケアラー|面倒", " ".join(r.surface + r.kana for r in readings))):
         facts.care = True
-    if facts.care and not facts.relations and not facts.conditions and not (employer or supporter):
-        # Chores with nobody who needs care (「家事が大変」) are not caring.
-        if not re.search(r"介護|かいご|ｶｲｺﾞ|看病|かんびょう|介助|ケアラー|ケア|世話|せわ|面倒|めんどう|看護|付き添|見守|みまも", " ".join(r.surface + r.kana for r in readings)):
-            facts.care = False
-    if "child" in facts.relations and not facts.conditions - {"foreign"} and "parenting" in facts.needs:
-        facts.care = False  # ordinary parenting of a healthy child
-    facts.role = _role(facts, employer, supporter, first_person)
+    elif "foreign" in facts.conditions and re.search(r"通訳|つうやく|代わりに|かわりに", " ".join(r.surface for r in readings)):
+        facts.care = True
+    facts.role = _role(facts, employer, supporter, intro)
     return facts
-
-
-def _strong_crisis(r: Reading) -> bool:
-    # Words that are danger even next to an exaggeration such as 「死ぬほど」.
-    return bool(re.search(r"死にたい|しにたい|消えたい|きえたい|自殺|リスカ|殴られ|叩かれ|虐待|暴力", r.surface + r.kana))
 
 
 def _working(r: Reading, side_job_is_work: bool) -> Optional[bool]:
     text = r.surface + " " + r.kana
-    if any_match(_NOT_WORKING, r) and not _STILL_WORKING.search(text):
+    if _matches_about_self(_NOT_WORKING, r) and not _STILL_WORKING.search(text):
         return False
-    if any_match(_WORKING, r):
+    if any_match(_NEED_WORK, r) and not re.search(r"会社員|正社員|勤めて|働いて(い|る|ま)", r.surface):
+        return None  # 「働きたい」「仕事を探している」: wanting work is not working
+    if _matches_about_self(_WORKING, r):
         return True
-    if side_job_is_work and any_match(_SIDE_JOB, r):
+    if side_job_is_work and _matches_about_self(_SIDE_JOB, r):
         return True
     return None
 
 
-def _role(facts: Facts, employer: bool, supporter: bool, first_person: bool) -> str:
-    if employer:
+def _role(facts: Facts, employer: bool, supporter: bool, intro: bool) -> str:
+    if employer and facts.care:
         return "employer"
-    if supporter and facts.care:
+    if facts.care and (supporter or (intro and not facts.relations)):
         return "supporter"
     if facts.care and not facts.receiving_care:
         return "carer"
@@ -285,16 +344,14 @@ def carer_types(facts: Facts) -> List[str]:
     if not facts.care:
         return []
     types: Set[str] = set()
-    if facts.role == "employer":
-        types.add("business_carer")
-        if facts.stage == "youth":
-            types.add("youth_carer")
-        return [t for t in CARER_TYPE_ORDER if t in types]
     if facts.stage == "child":
         types.add("young_carer")
     elif facts.stage == "youth":
         types.add("youth_carer")
-    if facts.working and facts.stage != "child":
+    # An employee is a working carer, unless a school pupil with a side job.
+    if (facts.working or facts.role == "employer") and not facts.student:
+        types.add("business_carer")
+    if facts.role == "employer" and not types:
         types.add("business_carer")
     if not types:
         types.add("carer")
@@ -303,10 +360,12 @@ def carer_types(facts: Facts) -> List[str]:
 
 def _need_section(facts: Facts) -> Optional[str]:
     c = facts.conditions
-    if "dementia" in c or "elderly" in c or ("grandparent" in facts.relations and "disability" not in c):
+    if "dementia" in c:
         return "koreisha_ikiiki"
     if "disability" in c:
         return "shogai_fukushi"
+    if "elderly" in c or "grandparent" in facts.relations:
+        return "koreisha_ikiiki"
     if "development" in c:
         return "hattatsu_shien"
     return None
