@@ -26,6 +26,8 @@ _RECEIVING = compile_patterns(lx.RECEIVING_CARE)
 _EMPLOYER = compile_patterns(lx.EMPLOYER)
 _SUPPORTER = compile_patterns(lx.SUPPORTER)
 _SUPPORTER_INTRO = compile_patterns(lx.SUPPORTER_INTRO)
+_SUPPORTER_INTRO_RE = re.compile("|".join(f"(?:{p})" for p in lx.SUPPORTER_INTRO))
+_SELF_CARE = compile_patterns(lx.SELF_CARE)
 _NOT_CARING = compile_patterns(lx.NOT_CARING)
 _NEED_WORK = compile_patterns(lx.NEEDS["work"])
 _FIRST_PERSON = compile_patterns(lx.FIRST_PERSON)
@@ -43,7 +45,7 @@ _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "�
 _AGE = re.compile(lx.NUM + r"\s*(歳|才|さい|代)")
 _DECADE_WORD = re.compile(r"(二|三|四|五|六|七|八|九)十代")
 _BARE_NUMBER = re.compile(r"^\s*(?:私は|わたしは|僕は|ぼくは|今|いま)?(?:は)?\s*" + lx.NUM + r"(?!\s*(?:年|ねん|代|か月|ヶ月|ヵ月|人|回|時|日|分|級|度))\s*(?:歳|才|さい)?\s*(?:[^0-9]{0,6})$")
-_LIST_NUMBER = re.compile(r"(?:^|[、,\s])([0-9]{2})(?:歳|才)?\s*(?:$|[、,。!！\s])")
+_LIST_NUMBER = re.compile(r"(?:^|[、,\s])([0-9]{2})(?:歳|才)?\s*(?:$|[、,。!！\s]|やけど|だけど|けど|です|で、)")
 _PAREN_AGE = re.compile(r"[（(]\s*([0-9]{1,2})\s*(?:歳|才)?\s*[)）]")
 _RECEIVER_AGE = re.compile(
     r"(母|父|祖母|祖父|ばあちゃん|じいちゃん|主人|夫|妻|旦那|義母|義父|両親|親)(は|が|も)?(もう|今年|今|いま)?\s*([0-9]{2}|[一二三四五六七八九十]{2,3})(歳|才|代)?(で|に|を|です|の|、|。|$)"
@@ -206,28 +208,28 @@ def _is_childlike(text: str) -> bool:
 
 
 _THIRD_SUBJECT = re.compile(
-    r"(母|父|祖母|祖父|ばあちゃん|じいちゃん|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義母|義父|両親|親|ママ|パパ|"
-    r"お母さん|お父さん|かあさん|とうさん|子ども|子供|家族|彼|彼女|友達|友人|その子)(は|が|も)"
+    "(?:" + "|".join(p for pats in lx.RELATIONS.values() for p in pats) + r"|彼女|彼|友達|友人|その子)(?:さん|ちゃん)?(は|が|も)"
 )
-_SELF_SUBJECT = re.compile(r"(私|わたし|あたし|僕|ぼく|俺|おれ|オレ|自分|うち|わし)(は|が|も)|^")
+_SELF_SUBJECT = re.compile(r"(私|わたし|あたし|僕|ぼく|俺|おれ|オレ|自分|うち|わし)(は|が|も|の)|^")
 
 
 def _about_someone_else(text: str, start: int) -> bool:
     """Return True when the clause before ``start`` has a third person as its subject."""
     clause_start = max(text.rfind("。", 0, start), text.rfind("\n", 0, start), start - 25, -1) + 1
     clause = text[clause_start:start]
-    third = [m.end() for m in _THIRD_SUBJECT.finditer(clause)]
+    # A topic (は) reaches over commas; a subject (が/も) ends at the next comma.
+    third = [m.end() for m in _THIRD_SUBJECT.finditer(clause) if m.group(1) == "は" or "、" not in clause[m.end():]]
     selfs = [m.end() for m in _SELF_SUBJECT.finditer(clause) if m.end() > 0]
     return bool(third) and (not selfs or third[-1] > selfs[-1])
 
 
 def _matches_about_self(patterns, r: Reading) -> bool:
     """Return True when a pattern matches the surface about the writer (or any reading match)."""
-    for p in patterns:
-        for form, m in p.finditer(r):
-            if form == "kana" or not _about_someone_else(r.surface, m.start()):
-                return True
-    return False
+    surface_hits = [m for p in patterns for m in p.regex.finditer(r.surface)]
+    if surface_hits:
+        # Decided on what was written; the reading only helps when the surface has no hit.
+        return any(not _about_someone_else(r.surface, m.start()) for m in surface_hits)
+    return any(p.on_kana and p.regex.search(r.kana) for p in patterns)
 
 
 def _is_crisis(r: Reading) -> bool:
@@ -257,7 +259,8 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     asked = set(asked)
     facts = Facts()
     readings = [Reading.of(m) for m in messages if m and m.strip()]
-    employer = supporter = intro = care_words = not_caring = False
+    employer = supporter = intro = care_words = not_caring = self_care = False
+    job = side_job = job_without_intro = None
     for i, r in enumerate(readings):
         if _is_crisis(r):
             facts.crisis = True
@@ -278,7 +281,9 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
             facts.receiving_care = True
         employer = employer or any_match(_EMPLOYER, r)
         supporter = supporter or any_match(_SUPPORTER, r)
-        intro = intro or any_match(_SUPPORTER_INTRO, r)
+        intro_hit = any_match(_SUPPORTER_INTRO, r)
+        intro = intro or intro_hit
+        self_care = self_care or any_match(_SELF_CARE, r)
         if re.search(r"(言|い)いたくな|答えたくな|こたえたくな|ひみつ|秘密|内緒|ないしょ|パス$|ノーコメント", r.surface):
             facts.declined = True
         ages = _carer_ages(r, asked_age=i == len(readings) - 1 and "age" in asked)
@@ -294,9 +299,14 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
             r"(中学|高校)(を)?(出て|卒業|中退|やめ|辞め)|(弟|妹|息子|娘|子|孫)(は|が|の)?(大学|高校|中学|小学)", r.surface
         ):
             facts.student = True
-        working = _working(r, side_job_is_work=not facts.student)
+        working = _working(r)
         if working is not None:
-            facts.working = working
+            job, side_job = (working, side_job) if working != "side_job" else (job, True)
+        # 「保育士をしています」: a supporter's own job says nothing of the carer's.
+        # For a supporter, the work of the person described counts, whoever is the subject.
+        working = _working(Reading.of(_SUPPORTER_INTRO_RE.sub("\u3000", r.surface)) if intro_hit else r, anyone=True)
+        if working is not None and working != "side_job":
+            job_without_intro = working
         if _is_childlike(r.raw):
             facts.childlike = True
     strong = facts.conditions - {"foreign", "weak_illness", "development"}
@@ -312,20 +322,27 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
         facts.care = True
     elif "foreign" in facts.conditions and re.search(r"通訳|つうやく|代わりに|かわりに", " ".join(r.surface for r in readings)):
         facts.care = True
-    facts.role = _role(facts, employer, supporter, intro)
+    facts.role = _role(facts, employer, supporter and not self_care, intro)
+    facts.student = facts.student or facts.stage == "child"
+    if facts.role == "supporter":
+        job = job_without_intro
+    # A side job counts as work only for someone who is not a student.
+    facts.working = job if job is not None else (True if side_job and not facts.student else None)
     return facts
 
 
-def _working(r: Reading, side_job_is_work: bool) -> Optional[bool]:
+def _working(r: Reading, anyone: bool = False):
+    """Return True/False for work or not, "side_job" for a part-time student job, or None."""
     text = r.surface + " " + r.kana
-    if _matches_about_self(_NOT_WORKING, r) and not _STILL_WORKING.search(text):
+    about = (lambda pats, rd: any_match(pats, rd)) if anyone else _matches_about_self
+    if about(_NOT_WORKING, r) and not _STILL_WORKING.search(text):
         return False
     if any_match(_NEED_WORK, r) and not re.search(r"会社員|正社員|勤めて|働いて(い|る|ま)", r.surface):
         return None  # 「働きたい」「仕事を探している」: wanting work is not working
-    if _matches_about_self(_WORKING, r):
+    if about(_WORKING, r):
         return True
-    if side_job_is_work and _matches_about_self(_SIDE_JOB, r):
-        return True
+    if about(_SIDE_JOB, r):
+        return "side_job"
     return None
 
 
@@ -349,7 +366,10 @@ def carer_types(facts: Facts) -> List[str]:
     elif facts.stage == "youth":
         types.add("youth_carer")
     # An employee is a working carer, unless a school pupil with a side job.
-    if (facts.working or facts.role == "employer") and not facts.student:
+    if facts.role == "employer":
+        if not facts.student:  # an employee, unless a pupil with a side job
+            types.add("business_carer")
+    elif facts.working:
         types.add("business_carer")
     if facts.role == "employer" and not types:
         types.add("business_carer")
