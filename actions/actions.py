@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import dialogue, triage
+from bot import dialogue, japanese, triage
 
 # The NLU's crisis intent counts as a danger signal only when it is this sure.
 CRISIS_INTENT_CONFIDENCE = 0.9
@@ -49,6 +49,8 @@ class ActionAssessCarer(Action):
         # Once in danger, a conversation stays flagged: later turns never clear it.
         crisis = assessment.crisis or bool(tracker.get_slot("crisis"))
         assessment.crisis = crisis
+        if len(tracker.latest_message.get("text") or "") > japanese.MAX_CHARS:
+            dispatcher.utter_message(response="utter_too_long")
         for response, values in dialogue.plan(assessment, intent.get("name") or "", state):
             dispatcher.utter_message(response=response, **values)
         return [

@@ -50,12 +50,19 @@ def _destination_replies(a: Assessment, state: State, easy: bool) -> List[Reply]
                 {
                     "name": d["name"],
                     "what": what + (f"（{contact}）" if contact else ""),
-                    "measures": "・".join(d.get("measures") or []) or "-",
+                    "measures": "・".join(_support_measures(d.get("measures") or [])),
                 },
             )
         )
     state.destinations_given.extend(new)
     return replies
+
+
+def _support_measures(measures: List[str]) -> List[str]:
+    # Measures of (3) "施策の推進" are what a person can use; (1) publicity and (2) the
+    # system behind them are shown only when a destination has nothing else.
+    direct = [m for m in measures if m.startswith("6-3-") and not m.startswith(("6-3-1-", "6-3-2-"))]
+    return direct or measures[:1] or ["-"]
 
 
 def _about_kind(a: Assessment) -> str:
@@ -72,7 +79,9 @@ def plan(a: Assessment, intent: str, state: State) -> List[Reply]:
     easy = easy_japanese(a)
     replies: List[Reply] = []
     if a.crisis and not state.crisis_lines_given:
-        replies.append(("utter_crisis", {"lines": catalog.format_crisis_lines(child=easy or "young_carer" in a.carer_types)}))
+        # The children's line is shown unless the person is known to be an adult.
+        adult = a.facts.stage in ("youth", "adult") or a.user_role in ("employer",)
+        replies.append(("utter_crisis", {"lines": catalog.format_crisis_lines(child=not adult)}))
         state.crisis_lines_given = True
     if intent in FIXED_REPLY_INTENTS:
         return replies

@@ -29,7 +29,7 @@ _GROUPS = {
 }
 
 
-def extract(text: str, max_chars: int = 1000) -> List[Dict[str, object]]:
+def extract(text: str, max_chars: int = japanese.MAX_CHARS) -> List[Dict[str, object]]:
     """Return entities found in ``text`` as Rasa-style dicts, in order of start."""
     text = (text or "")[:max_chars]
     if not text.strip():

@@ -15,6 +15,8 @@ from typing import List, Optional, Tuple
 # Half-width voiced sound marks combine with the kana before them under NFKC.
 _HALFWIDTH_MARKS = {"\uff9e", "\uff9f"}
 _KATA_START, _KATA_END = 0x30A1, 0x30F6
+# The longest message the bot reads: longer ones are read up to here (parsing stays fast).
+MAX_CHARS = 1000
 
 
 @dataclass(frozen=True)

@@ -200,7 +200,7 @@ def _child_words_about_others(reading: Reading) -> bool:
 def _is_childlike(text: str) -> bool:
     """Guess whether a child wrote this: mostly hiragana, little kanji."""
     letters = [c for c in text if c.isalpha()]
-    if len(letters) < 6:
+    if len(letters) < 12:  # too short to tell (「言いたくない」)
         return False
     hira = sum(1 for c in letters if "\u3041" <= c <= "\u309f")
     kanji = sum(1 for c in letters if "\u4e00" <= c <= "\u9fff")
