@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
 export TRACKER_DB_URL ?= sqlite:///var/db/tracker.db
 
-.PHONY: help install train run test lint validate pytest e2e clean
+.PHONY: help install train run test lint validate pytest e2e eval clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,6 +57,10 @@ pytest: train ## the pytest suite (starts real servers where a test needs them)
 
 e2e: train ## end-to-end test stories, failing on any prediction error
 	$(RASA) test core --model models --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/core
+
+eval: train ## play the held-out conversations over REST and print the accuracy of the four slots
+	$(PY) -m bot.evaluate --set tests/eval/conversations.yml --json var/results/eval-dev.json
+	@if [ -f tests/eval/blind.yml ]; then $(PY) -m bot.evaluate --set tests/eval/blind.yml --json var/results/eval-blind.json; fi
 
 test: lint validate pytest e2e ## everything CI runs: lint, validate, pytest, end-to-end stories
 

@@ -112,7 +112,7 @@ def main(argv: List[str] | None = None) -> int:
         print(f"     expected {json.dumps(m['expected'], ensure_ascii=False)}")
         print(f"     got      {json.dumps(m['got'], ensure_ascii=False)}")
     print()
-    print(f"| figure | value |\n|---|---|")
+    print("| figure | value |\n|---|---|")
     for k, v in report.items():
         if k != "misses":
             print(f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |")

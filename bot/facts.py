@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Dict, List
 
-from bot import japanese, lexicon as lx, triage
+from bot import japanese, triage
+from bot import lexicon as lx
 from bot.textmatch import Reading, compile_patterns
 
 _GROUPS = {

@@ -116,8 +116,6 @@ SUPPORTER_INTRO = [
 ]
 # The writer cares too (then a relative who cares does not make them a mere supporter).
 SELF_CARE = [r"(私|わたし|僕|ぼく|俺|おれ|自分|うち)(が|も)[^。]{0,20}(介護|世話|看病|面倒|家事|手伝|みて|看て|せわ|かいご)"]
-FIRST_PERSON = [r"私", r"わたし", r"あたし", r"僕", r"ぼく", r"ボク", r"俺", r"おれ", r"オレ", r"ｵﾚ", r"自分", r"うち(が|は|も|の家)",
-                r"わし", r"わい"]
 
 # --- How old, and working? ---------------------------------------------------
 NUM = r"([0-9]{1,3}|[〇一二三四五六七八九十]{1,4})"

@@ -26,7 +26,7 @@ class Reading:
     kana: str
 
     @classmethod
-    def of(cls, text: str, max_chars: int = japanese.MAX_CHARS) -> "Reading":
+    def of(cls, text: str, max_chars: int = japanese.MAX_CHARS) -> Reading:
         """Read ``text`` (at most ``max_chars`` characters) in both forms."""
         text = (text or "")[:max_chars]
         tokens = japanese.tokenize(text)

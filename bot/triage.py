@@ -30,7 +30,6 @@ _SUPPORTER_INTRO_RE = re.compile("|".join(f"(?:{p})" for p in lx.SUPPORTER_INTRO
 _SELF_CARE = compile_patterns(lx.SELF_CARE)
 _NOT_CARING = compile_patterns(lx.NOT_CARING)
 _NEED_WORK = compile_patterns(lx.NEEDS["work"])
-_FIRST_PERSON = compile_patterns(lx.FIRST_PERSON)
 _CHILD = compile_patterns(lx.CHILD_STAGE)
 _YOUTH = compile_patterns(lx.YOUTH_STAGE)
 _ADULT = compile_patterns(lx.ADULT_STAGE)
@@ -44,7 +43,11 @@ _STILL_WORKING = re.compile(r"(辞め|やめ|退職し)(よう|たい|るか|る
 _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _AGE = re.compile(lx.NUM + r"\s*(歳|才|さい|代)")
 _DECADE_WORD = re.compile(r"(二|三|四|五|六|七|八|九)十代")
-_BARE_NUMBER = re.compile(r"^\s*(?:私は|わたしは|僕は|ぼくは|今|いま)?(?:は)?\s*" + lx.NUM + r"(?!\s*(?:年|ねん|代|か月|ヶ月|ヵ月|人|回|時|日|分|級|度))\s*(?:歳|才|さい)?\s*(?:[^0-9]{0,6})$")
+# A short answer that is just an age: 「17です」「二十六」「29だべ」 (not 「2年」「3回」).
+_BARE_NUMBER = re.compile(
+    r"^\s*(?:私は|わたしは|僕は|ぼくは|今|いま)?(?:は)?\s*" + lx.NUM
+    + r"(?!\s*(?:年|ねん|代|か月|ヶ月|ヵ月|人|回|時|日|分|級|度))\s*(?:歳|才|さい)?\s*(?:[^0-9]{0,6})$"
+)
 _LIST_NUMBER = re.compile(r"(?:^|[、,\s])([0-9]{2})(?:歳|才)?\s*(?:$|[、,。!！\s]|やけど|だけど|けど|です|で、)")
 _PAREN_AGE = re.compile(r"[（(]\s*([0-9]{1,2})\s*(?:歳|才)?\s*[)）]")
 _RECEIVER_AGE = re.compile(
@@ -192,9 +195,19 @@ def _grade_stage(reading: Reading) -> Optional[str]:
     return None
 
 
+_SCHOOL_OF_OTHERS = re.compile(
+    r"(弟|妹|息子|娘|子ども|子供|こども|孫|うちの子|長男|長女|次男|次女)(は|が|の|も)?(今|いま)?"
+    r"(小学|中学|高校|学校|支援学校|がっこう|小[1-6]|中[1-3]|高[1-3]|クラス|担任|給食|宿題)"
+)
+_STUDENT = re.compile(r"大学|だいがく|専門学校|せんもんがっこう|短大|学生|がくせい|高校|中学|小学|浪人|院生|予備校|宅浪|ねんせい|年生")
+_NOT_A_STUDENT = re.compile(r"(中学|高校)(を)?(出て|卒業|中退|やめ|辞め)|(弟|妹|息子|娘|子|孫)(は|が|の)?(大学|高校|中学|小学)")
+_STRONG_CARE = re.compile(r"介護|かいご|看病|介助|ケアラー|面倒")
+_INTERPRETING = re.compile(r"通訳|つうやく|代わりに|かわりに")
+
+
 def _child_words_about_others(reading: Reading) -> bool:
     # 「弟が小学生で」「娘の学校」: school words about the person cared for, not the writer.
-    return bool(re.search(r"(弟|妹|息子|娘|子ども|子供|こども|孫|うちの子|長男|長女|次男|次女)(は|が|の|も)?(今|いま)?(小学|中学|高校|学校|支援学校|がっこう|小[1-6]|中[1-3]|高[1-3]|クラス|担任|給食|宿題)", reading.surface))
+    return bool(_SCHOOL_OF_OTHERS.search(reading.surface))
 
 
 def _is_childlike(text: str) -> bool:
@@ -295,9 +308,7 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
             if stage and (facts.stage is None or facts.carer_age is None):
                 facts.stage = stage
         text = r.surface + " " + r.kana
-        if re.search(r"大学|だいがく|専門学校|せんもんがっこう|短大|学生|がくせい|高校|中学|小学|浪人|院生|予備校|宅浪|ねんせい|年生", text) and not re.search(
-            r"(中学|高校)(を)?(出て|卒業|中退|やめ|辞め)|(弟|妹|息子|娘|子|孫)(は|が|の)?(大学|高校|中学|小学)", r.surface
-        ):
+        if _STUDENT.search(text) and not _NOT_A_STUDENT.search(r.surface):
             facts.student = True
         working = _working(r)
         if working is not None:
@@ -310,17 +321,18 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
         if _is_childlike(r.raw):
             facts.childlike = True
     strong = facts.conditions - {"foreign", "weak_illness", "development"}
-    receivers = facts.relations - {"grandchild"} if "grandchild" not in facts.relations else facts.relations
+    receivers = facts.relations
     someone = bool(receivers) or employer or supporter
+    everything = " ".join(r.surface + " " + r.kana for r in readings)
     if not_caring and not strong:
         facts.care = False
     elif facts.receiving_care and not receivers - {"parent", "child", "spouse"}:
         facts.care = False
     elif strong and someone:
         facts.care = True
-    elif care_words and (someone or strong or re.search(r"介護|かいご|看病|介助|ケアラー|面倒", " ".join(r.surface + r.kana for r in readings))):
+    elif care_words and (someone or strong or _STRONG_CARE.search(everything)):
         facts.care = True
-    elif "foreign" in facts.conditions and re.search(r"通訳|つうやく|代わりに|かわりに", " ".join(r.surface for r in readings)):
+    elif "foreign" in facts.conditions and _INTERPRETING.search(everything):
         facts.care = True
     facts.role = _role(facts, employer, supporter and not self_care, intro)
     facts.student = facts.student or facts.stage == "child"
@@ -443,8 +455,6 @@ def destinations(facts: Facts, types: List[str]) -> List[str]:
         add("shoko")
     if "parenting" in n:
         add("kosodate_center")
-    if facts.role == "employer" or "business_carer" in types:
-        pass
     return out[:MAX_DESTINATIONS]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -22,7 +22,7 @@ class CarerFactExtractor(GraphComponent, EntityExtractorMixin):
     """Extract age, grade, work, relation, condition, care task and need entities."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """Return the default config."""
         return {
             # Read at most this many characters of a message.
@@ -30,22 +30,22 @@ class CarerFactExtractor(GraphComponent, EntityExtractorMixin):
         }
 
     @staticmethod
-    def supported_languages() -> List[Text]:
+    def supported_languages() -> List[str]:
         """Return the languages this extractor is made for."""
         return ["ja"]
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         """Create the extractor."""
         self._max_chars = config["max_chars"]
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "CarerFactExtractor":
+    ) -> CarerFactExtractor:
         """Create a new component (see parent class for full docstring)."""
         return cls(config)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -21,17 +21,17 @@ class FugashiTokenizer(Tokenizer):
     """Split Japanese text with MeCab (fugashi) and UniDic; lemma and POS per token."""
 
     @staticmethod
-    def supported_languages() -> Optional[List[Text]]:
+    def supported_languages() -> Optional[List[str]]:
         """Return the languages this tokenizer is made for."""
         return ["ja"]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> List[str]:
         """Return the packages that must be installed."""
         return ["fugashi", "unidic_lite"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """Return the default config."""
         return {
             # Split intent names such as faq/what_is on this symbol (Rasa's default off).
@@ -46,7 +46,7 @@ class FugashiTokenizer(Tokenizer):
             "max_chars": 1000,
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         """Create the tokenizer."""
         super().__init__(config)
         self._max_chars = config.get("max_chars")
@@ -54,15 +54,15 @@ class FugashiTokenizer(Tokenizer):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "FugashiTokenizer":
+    ) -> FugashiTokenizer:
         """Create a new component (see parent class for full docstring)."""
         return cls(config)
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
         """Tokenize the text of the given attribute of the incoming message."""
         text = message.get(attribute) or ""
         tokens = [
