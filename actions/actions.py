@@ -51,7 +51,8 @@ class ActionAssessCarer(Action):
         assessment.crisis = crisis
         if len(tracker.latest_message.get("text") or "") > japanese.MAX_CHARS:
             dispatcher.utter_message(response="utter_too_long")
-        for response, values in dialogue.plan(assessment, intent.get("name") or "", state):
+        latest = tracker.latest_message.get("text") or ""
+        for response, values in dialogue.plan(assessment, intent.get("name") or "", state, latest):
             dispatcher.utter_message(response=response, **values)
         return [
             SlotSet("carer_types", assessment.carer_types),

@@ -11,10 +11,18 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Tuple
 
 from bot import catalog
+from bot import triage
 from bot.triage import Assessment
 
-# Intents whose reply is a fixed response uttered by a rule after the assessment.
-FIXED_REPLY_INTENTS = {"greet", "goodbye", "thank", "bot_challenge", "faq"}
+# Intents with a fixed reply. The FAQ answer comes from the response selector (a rule);
+# the others are uttered here, so that 「こんにちは、母の介護で…」 is greeted and then heard.
+FIXED_REPLIES = {
+    "greet": "utter_greet",
+    "goodbye": "utter_goodbye",
+    "thank": "utter_you_are_welcome",
+    "bot_challenge": "utter_iamabot",
+}
+RULE_REPLY_INTENTS = {"faq"}
 
 Reply = Tuple[str, Dict[str, Any]]
 
@@ -74,8 +82,15 @@ def _about_kind(a: Assessment) -> str:
     return "utter_about_carer"
 
 
-def plan(a: Assessment, intent: str, state: State) -> List[Reply]:
-    """Return the replies for this turn and update ``state`` in place."""
+def plan(a: Assessment, intent: str, state: State, latest_text: str = "") -> List[Reply]:
+    """Return the replies for this turn and update ``state`` in place.
+
+    Args:
+        a: the assessment of the whole conversation so far.
+        intent: the intent of the latest message.
+        state: what the bot already did; updated.
+        latest_text: the latest message, to tell a bare greeting from one with a story.
+    """
     easy = easy_japanese(a)
     replies: List[Reply] = []
     if a.crisis and not state.crisis_lines_given:
@@ -83,8 +98,13 @@ def plan(a: Assessment, intent: str, state: State) -> List[Reply]:
         adult = a.facts.stage in ("youth", "adult") or a.user_role in ("employer",)
         replies.append(("utter_crisis", {"lines": catalog.format_crisis_lines(child=not adult)}))
         state.crisis_lines_given = True
-    if intent in FIXED_REPLY_INTENTS:
+    if intent in RULE_REPLY_INTENTS:
         return replies
+    if intent in FIXED_REPLIES:
+        replies.append((FIXED_REPLIES[intent], {}))
+        said = triage.read_facts([latest_text]) if latest_text else None
+        if not (said and (said.care or said.relations or said.conditions)):
+            return replies
     if intent == "decline_to_say":
         replies.append(("utter_ok_not_to_say", {}))
 

@@ -1,9 +1,11 @@
 """Match lexicon patterns against Japanese text written in kanji, kana or half-width kana.
 
-A message is read in two forms: ``surface`` (NFKC, lower case: ｶｲｺﾞ -> カイゴ) and
-``kana`` (the hiragana reading from UniDic: 介護 -> かいご). A pattern written in
-hiragana therefore matches both 「びょうき」 and 「病気」; a pattern in kanji or
-katakana matches only the surface, which keeps homophones (介護/解雇) apart.
+A message is read in three forms: ``surface`` (NFKC, lower case: ｶｲｺﾞ -> カイゴ),
+``kana`` (the hiragana reading from UniDic: 介護 -> かいご) and ``hira`` (the surface
+with katakana folded to hiragana and spaces removed: ｵｶｱｻﾝ ｶﾞ -> おかあさんが). A
+pattern written in hiragana matches all three, so 「びょうき」「病気」「ﾋﾞｮｳｷ」 alike;
+a pattern in kanji or katakana matches only the surface, which keeps homophones
+(介護/解雇) apart.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Iterable, List, Optional, Pattern, Tuple
 
 from bot import japanese
 
+_SPACES = re.compile(r"\s+")
 _HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309f\u30fc|()?:+*.\[\]\\^$!<=]*$")
 
 
@@ -24,16 +27,19 @@ class Reading:
     raw: str
     surface: str
     kana: str
+    hira: str = ""
 
     @classmethod
     def of(cls, text: str, max_chars: int = japanese.MAX_CHARS) -> Reading:
         """Read ``text`` (at most ``max_chars`` characters) in both forms."""
         text = (text or "")[:max_chars]
         tokens = japanese.tokenize(text)
+        surface = japanese.normalize(text)
         return cls(
             raw=text,
-            surface=japanese.normalize(text),
+            surface=surface,
             kana="".join(t.reading for t in tokens),
+            hira=_SPACES.sub("", japanese.kata_to_hira(surface)),
         )
 
 
@@ -48,7 +54,7 @@ class Pattern_:
         """Return the first match in the surface, else in the reading."""
         hit = self.regex.search(reading.surface)
         if hit is None and self.on_kana:
-            hit = self.regex.search(reading.kana)
+            hit = self.regex.search(reading.kana) or self.regex.search(reading.hira)
         return hit
 
     def finditer(self, reading: Reading) -> Iterable[Tuple[str, re.Match]]:
@@ -58,6 +64,8 @@ class Pattern_:
         if self.on_kana:
             for hit in self.regex.finditer(reading.kana):
                 yield "kana", hit
+            for hit in self.regex.finditer(reading.hira):
+                yield "hira", hit
 
 
 def compile_patterns(patterns: Iterable[str]) -> List[Pattern_]:

@@ -49,6 +49,8 @@ _BARE_NUMBER = re.compile(
     + r"(?!\s*(?:年|ねん|代|か月|ヶ月|ヵ月|人|回|時|日|分|級|度))\s*(?:歳|才|さい)?\s*(?:[^0-9]{0,6})$"
 )
 _LIST_NUMBER = re.compile(r"(?:^|[、,\s])([0-9]{2})(?:歳|才)?\s*(?:$|[、,。!！\s]|やけど|だけど|けど|です|で、)")
+_SELF_AGE = re.compile(r"(?:私|わたし|わたくし|僕|ぼく|俺|おれ|自分|わし|おら)(?:は|も|、|,)?\s*(?:今年|いま|今)?\s*" + lx.NUM + r"(?:歳|才|さい)?(?![0-9年代])")
+_LEADING_AGE = re.compile(r"^\s*([0-9]{2})\s*(?:歳|才|さい)?\s*(?:で|、|,|です)")
 _PAREN_AGE = re.compile(r"[（(]\s*([0-9]{1,2})\s*(?:歳|才)?\s*[)）]")
 _RECEIVER_AGE = re.compile(
     r"(母|父|祖母|祖父|ばあちゃん|じいちゃん|主人|夫|妻|旦那|義母|義父|両親|親)(は|が|も)?(もう|今年|今|いま)?\s*([0-9]{2}|[一二三四五六七八九十]{2,3})(歳|才|代)?(で|に|を|です|の|、|。|$)"
@@ -58,7 +60,7 @@ _GRADE = re.compile(r"(小|中|高)(?:学|校)?\s*([1-6一二三四五六])\s*(?
 _YEARS_WORKING = re.compile(r"(社会人|入社)\s*([0-9一二三四五六七八九十]{1,3})\s*年目")
 _RECEIVER_BEFORE = re.compile(
     r"(母|父|祖母|祖父|ばあちゃん|じいちゃん|おばあさん|おじいさん|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義母|義父|両親|親|ママ|パパ|"
-    r"お母さん|お父さん|おかあさん|おとうさん|子|家族)(は|が|も|、)?(今年|もう|今|いま)?\s*$"
+    r"お母さん|お父さん|おかあさん|おとうさん|子|家族|お母様|お父様|母親|父親)(さん|様)?(は|が|も|、|です[。、]?|[（(])?(今年|もう|今|いま)?\s*$"
 )
 _RECEIVER_AFTER = re.compile(
     r"^\s*(の(母|父|祖|ばあ|じい|おばあ|おじい|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義|両親|親|子|ママ|パパ|お母|お父|おかあ|おとう|家族)|"
@@ -149,6 +151,10 @@ def _carer_ages(reading: Reading, asked_age: bool) -> List[int]:
         if value is not None and (asked_age or 6 <= value <= 99):
             return [value]
     ages = []
+    for m in list(_SELF_AGE.finditer(text)) + list(_LEADING_AGE.finditer(text)):
+        value = kanji_number(m.group(1))
+        if value is not None and 6 <= value <= 110:
+            return [value]
     for m in _PAREN_AGE.finditer(text):
         before = text[max(0, m.start() - 12) : m.start()]
         if not _RECEIVER_BEFORE.search(before):
@@ -196,7 +202,7 @@ def _grade_stage(reading: Reading) -> Optional[str]:
 
 
 _SCHOOL_OF_OTHERS = re.compile(
-    r"(弟|妹|息子|娘|子ども|子供|こども|孫|うちの子|長男|長女|次男|次女)(は|が|の|も)?(今|いま)?"
+    r"(弟|妹|息子|娘|子ども|子供|こども|孫|うちの子|長男|長女|次男|次女)(は|が|の|も)?[^。、]{0,4}"
     r"(小学|中学|高校|学校|支援学校|がっこう|小[1-6]|中[1-3]|高[1-3]|クラス|担任|給食|宿題)"
 )
 _STUDENT = re.compile(r"大学|だいがく|専門学校|せんもんがっこう|短大|学生|がくせい|高校|中学|小学|浪人|院生|予備校|宅浪|ねんせい|年生")
@@ -242,7 +248,7 @@ def _matches_about_self(patterns, r: Reading) -> bool:
     if surface_hits:
         # Decided on what was written; the reading only helps when the surface has no hit.
         return any(not _about_someone_else(r.surface, m.start()) for m in surface_hits)
-    return any(p.on_kana and p.regex.search(r.kana) for p in patterns)
+    return any(p.on_kana and (p.regex.search(r.kana) or p.regex.search(r.hira)) for p in patterns)
 
 
 def _is_crisis(r: Reading) -> bool:
@@ -255,11 +261,18 @@ def _is_crisis(r: Reading) -> bool:
 
 def _receiver_ages(r: Reading) -> List[int]:
     ages = []
+    for m in _PAREN_AGE.finditer(r.surface):
+        if _RECEIVER_BEFORE.search(r.surface[max(0, m.start() - 12) : m.start()]):
+            ages.append(int(m.group(1)))
     for m in _RECEIVER_AGE.finditer(r.surface):
         value = kanji_number(m.group(4) or m.group(7) or "")
         if value:
             ages.append(value)
     return ages
+
+
+_DECLINE = re.compile(r"(言|い)いたくな|(言|い)いづら|答えたくな|こたえたくな|ひみつ|秘密|内緒|ないしょ|パス$|ノーコメント|ちょっと(言|い)い")
+_NEGATED_CONDITION = re.compile(r"(病気|障害|障がい|びょうき)(とか|など|なんか)?(は|も)?(なく|ない|ありません|ないです)")
 
 
 def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
@@ -280,8 +293,9 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
         for name, pats in _RELATIONS.items():
             if any_match(pats, r):
                 facts.relations.add(name)
+        conditions_read = Reading.of(_NEGATED_CONDITION.sub("\u3000", r.surface)) if _NEGATED_CONDITION.search(r.surface) else r
         for name, pats in _CONDITIONS.items():
-            if any_match(pats, r):
+            if any_match(pats, conditions_read):
                 facts.conditions.add(name)
         for name, pats in _NEEDS.items():
             if any_match(pats, r):
@@ -297,8 +311,8 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
         intro_hit = any_match(_SUPPORTER_INTRO, r)
         intro = intro or intro_hit
         self_care = self_care or any_match(_SELF_CARE, r)
-        if re.search(r"(言|い)いたくな|答えたくな|こたえたくな|ひみつ|秘密|内緒|ないしょ|パス$|ノーコメント", r.surface):
-            facts.declined = True
+        declined_here = bool(_DECLINE.search(r.surface))
+        facts.declined = facts.declined or declined_here
         ages = _carer_ages(r, asked_age=i == len(readings) - 1 and "age" in asked)
         if ages:
             facts.carer_age = ages[-1]
@@ -310,7 +324,7 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
         text = r.surface + " " + r.kana
         if _STUDENT.search(text) and not _NOT_A_STUDENT.search(r.surface):
             facts.student = True
-        working = _working(r)
+        working = None if declined_here else _working(r)
         if working is not None:
             job, side_job = (working, side_job) if working != "side_job" else (job, True)
         # 「保育士をしています」: a supporter's own job says nothing of the carer's.
@@ -324,7 +338,7 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     receivers = facts.relations
     someone = bool(receivers) or employer or supporter
     everything = " ".join(r.surface + " " + r.kana for r in readings)
-    if not_caring and not strong:
+    if not_caring:  # 「家族の介護とかはしていません」 is said plainly: believe it
         facts.care = False
     elif facts.receiving_care and not receivers - {"parent", "child", "spouse"}:
         facts.care = False
@@ -381,7 +395,7 @@ def carer_types(facts: Facts) -> List[str]:
     if facts.role == "employer":
         if not facts.student:  # an employee, unless a pupil with a side job
             types.add("business_carer")
-    elif facts.working:
+    elif facts.working and not (facts.role == "supporter" and facts.student):
         types.add("business_carer")
     if facts.role == "employer" and not types:
         types.add("business_carer")
@@ -422,7 +436,9 @@ def destinations(facts: Facts, types: List[str]) -> List[str]:
         if "disability_service" in n or "disability" in c:
             add("shogai_fukushi")
         elif "kaigo_hoken" in n or "dementia" in c:
-            add("kaigo_hoken" if "kaigo_hoken" in n else "koreisha_ikiiki")
+            add("kaigo_hoken" if "kaigo_hoken" in n else "koreisha_ikiiki", "koreisha_ikiiki")
+        elif "elderly" in c or (facts.carer_age or 0) >= 65:
+            add("koreisha_ikiiki")
         elif "money" in n or "food" in n:
             add("seikatsu_fukushi")
         elif "development" in c:

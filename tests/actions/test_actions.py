@@ -88,4 +88,15 @@ def test_a_new_session_forgets_the_old_messages():
     state["latest_message"] = {"text": "こんにちは", "intent": {"name": "greet", "confidence": 0.99}}
     events, messages = _run(Tracker.from_dict(state))
     assert SlotSet("carer_types", []) in events
-    assert messages == []
+    assert [m["response"] for m in messages] == ["utter_greet"]
+
+
+def test_a_greeting_with_a_story_is_greeted_then_heard():
+    state = json.loads((FIXTURES / "tracker_child_grade.json").read_text(encoding="utf-8"))
+    text = "こんにちは。祖父が認知症で、毎日見守りをしています"
+    state["events"] = [{"event": "action", "name": "action_session_start"}, {"event": "user", "text": text, "parse_data": {}}]
+    state["slots"] = {}
+    state["latest_message"] = {"text": text, "intent": {"name": "greet", "confidence": 0.7}}
+    events, messages = _run(Tracker.from_dict(state))
+    assert [m["response"] for m in messages] == ["utter_greet", "utter_thanks_for_sharing", "utter_ask_age"]
+    assert SlotSet("user_role", "carer") in events
