@@ -2,10 +2,10 @@
 
 A message is read in three forms: ``surface`` (NFKC, lower case: ｶｲｺﾞ -> カイゴ),
 ``kana`` (the hiragana reading from UniDic: 介護 -> かいご) and ``hira`` (the surface
-with katakana folded to hiragana and spaces removed: ｵｶｱｻﾝ ｶﾞ -> おかあさんが). A
-pattern written in hiragana matches all three, so 「びょうき」「病気」「ﾋﾞｮｳｷ」 alike;
-a pattern in kanji or katakana matches only the surface, which keeps homophones
-(介護/解雇) apart.
+with katakana folded to hiragana and spaces removed: ｵｶｱｻﾝ ｶﾞ -> おかあさんが). Every
+pattern is matched against the surface and ``hira``; a pattern written only in
+hiragana also against the reading, so 「びょうき」「病気」「ﾋﾞｮｳｷ」 match alike. A
+pattern with kanji never meets the reading, which keeps homophones (介護/解雇) apart.
 """
 
 from __future__ import annotations
@@ -52,20 +52,20 @@ class Pattern_:
 
     def search(self, reading: Reading) -> Optional[re.Match]:
         """Return the first match in the surface, else in the reading."""
-        hit = self.regex.search(reading.surface)
+        hit = self.regex.search(reading.surface) or self.regex.search(reading.hira)
         if hit is None and self.on_kana:
-            hit = self.regex.search(reading.kana) or self.regex.search(reading.hira)
+            hit = self.regex.search(reading.kana)
         return hit
 
     def finditer(self, reading: Reading) -> Iterable[Tuple[str, re.Match]]:
         """Yield (form, match) for every match, surface first."""
         for hit in self.regex.finditer(reading.surface):
             yield "surface", hit
+        for hit in self.regex.finditer(reading.hira):
+            yield "hira", hit
         if self.on_kana:
             for hit in self.regex.finditer(reading.kana):
                 yield "kana", hit
-            for hit in self.regex.finditer(reading.hira):
-                yield "hira", hit
 
 
 def compile_patterns(patterns: Iterable[str]) -> List[Pattern_]:

@@ -248,7 +248,7 @@ def _matches_about_self(patterns, r: Reading) -> bool:
     if surface_hits:
         # Decided on what was written; the reading only helps when the surface has no hit.
         return any(not _about_someone_else(r.surface, m.start()) for m in surface_hits)
-    return any(p.on_kana and (p.regex.search(r.kana) or p.regex.search(r.hira)) for p in patterns)
+    return any(p.regex.search(r.hira) or (p.on_kana and p.regex.search(r.kana)) for p in patterns)
 
 
 def _is_crisis(r: Reading) -> bool:
@@ -261,6 +261,11 @@ def _is_crisis(r: Reading) -> bool:
 
 def _receiver_ages(r: Reading) -> List[int]:
     ages = []
+    for m in _AGE.finditer(r.surface):
+        before = r.surface[max(0, m.start() - 12) : m.start()]
+        value = kanji_number(m.group(1))
+        if value and m.group(2) != "代" and _RECEIVER_BEFORE.search(before):
+            ages.append(value)
     for m in _PAREN_AGE.finditer(r.surface):
         if _RECEIVER_BEFORE.search(r.surface[max(0, m.start() - 12) : m.start()]):
             ages.append(int(m.group(1)))
@@ -272,6 +277,11 @@ def _receiver_ages(r: Reading) -> List[int]:
 
 
 _DECLINE = re.compile(r"(言|い)いたくな|(言|い)いづら|答えたくな|こたえたくな|ひみつ|秘密|内緒|ないしょ|パス$|ノーコメント|ちょっと(言|い)い")
+# A supporter writing about a pupil or a neighbour's child: the carer is a child.
+_CHILD_DESCRIBED = re.compile(
+    r"((クラス|学年|部活|学校)の(子|生徒)|生徒|児童|園児|(男|女)の子|小学生|中学生|高校生|教え子|部員)"
+    r"(?!(さん)?の(お?母|お?父|親|保護者|家族|ママ|パパ))"
+)
 _NEGATED_CONDITION = re.compile(r"(病気|障害|障がい|びょうき)(とか|など|なんか)?(は|も)?(なく|ない|ありません|ないです)")
 
 
@@ -349,6 +359,8 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     elif "foreign" in facts.conditions and _INTERPRETING.search(everything):
         facts.care = True
     facts.role = _role(facts, employer, supporter and not self_care, intro)
+    if facts.role == "supporter" and facts.stage is None and _CHILD_DESCRIBED.search(everything):
+        facts.stage = "child"
     facts.student = facts.student or facts.stage == "child"
     if facts.role == "supporter":
         job = job_without_intro
