@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Tuple
 
-from bot import catalog
-from bot import triage
+from bot import catalog, triage
 from bot.triage import Assessment
 
 # Intents with a fixed reply. The FAQ answer comes from the response selector (a rule);

@@ -49,7 +49,11 @@ _BARE_NUMBER = re.compile(
     + r"(?!\s*(?:年|ねん|代|か月|ヶ月|ヵ月|人|回|時|日|分|級|度))\s*(?:歳|才|さい)?\s*(?:[^0-9]{0,6})$"
 )
 _LIST_NUMBER = re.compile(r"(?:^|[、,\s])([0-9]{2})(?:歳|才)?\s*(?:$|[、,。!！\s]|やけど|だけど|けど|です|で、)")
-_SELF_AGE = re.compile(r"(?:私|わたし|わたくし|僕|ぼく|俺|おれ|自分|わし|おら)(?:は|も|、|,)?\s*(?:今年|いま|今)?\s*" + lx.NUM + r"(?:歳|才|さい)?(?![0-9年代])")
+_SELF_AGE = re.compile(
+    r"(?:私|わたし|わたくし|僕|ぼく|俺|おれ|自分|わし|おら)(?:は|も|、|,)?\s*(?:今年|いま|今)?\s*"
+    + lx.NUM
+    + r"(?:歳|才|さい)?(?![0-9年代])"
+)
 _LEADING_AGE = re.compile(r"^\s*([0-9]{2})\s*(?:歳|才|さい)?\s*(?:で|、|,|です)")
 _PAREN_AGE = re.compile(r"[（(]\s*([0-9]{1,2})\s*(?:歳|才)?\s*[)）]")
 _RECEIVER_AGE = re.compile(
@@ -276,7 +280,9 @@ def _receiver_ages(r: Reading) -> List[int]:
     return ages
 
 
-_DECLINE = re.compile(r"(言|い)いたくな|(言|い)いづら|答えたくな|こたえたくな|ひみつ|秘密|内緒|ないしょ|パス$|ノーコメント|ちょっと(言|い)い")
+_DECLINE = re.compile(
+    r"(言|い)いたくな|(言|い)いづら|答えたくな|こたえたくな|ひみつ|秘密|内緒|ないしょ|パス$|ノーコメント|ちょっと(言|い)い"
+)
 # A supporter writing about a pupil or a neighbour's child: the carer is a child.
 _CHILD_DESCRIBED = re.compile(
     r"((クラス|学年|部活|学校)の(子|生徒)|生徒|児童|園児|(男|女)の子|小学生|中学生|高校生|教え子|部員)"
