@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
 export TRACKER_DB_URL ?= sqlite:///var/db/tracker.db
 
-.PHONY: help install train run test lint validate pytest e2e eval clean
+.PHONY: help install train run test lint validate pytest e2e eval nlu-report clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ e2e: train ## end-to-end test stories, failing on any prediction error
 eval: train ## play the held-out conversations over REST and print the accuracy of the four slots
 	$(PY) -m bot.evaluate --set tests/eval/conversations.yml --json var/results/eval-dev.json
 	@if [ -f tests/eval/blind.yml ]; then $(PY) -m bot.evaluate --set tests/eval/blind.yml --json var/results/eval-blind.json; fi
+
+nlu-report: $(STAMP) ## cross-validate intents (3 folds) and write reports/nlu/
+	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 3 --out reports/nlu
 
 test: lint validate pytest e2e ## everything CI runs: lint, validate, pytest, end-to-end stories
 
