@@ -43,7 +43,7 @@ train: $(STAMP) ## train a model if the data, domain or config changed since the
 run: train ## install, train if needed, then start Rasa (5005), actions (5055) and the web app (8000)
 	@mkdir -p var/db
 	@if [ -z "$$RASA_AUTH_TOKEN" ]; then echo "RASA_AUTH_TOKEN is not set: the HTTP API uses a random token for this run."; fi; \
-	RASA_AUTH_TOKEN=$${RASA_AUTH_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')} \
+	RASA_AUTH_TOKEN=$${RASA_AUTH_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')} \
 	exec $(VENV)/bin/honcho start -f Procfile
 
 lint: $(STAMP) ## ruff over the Python code

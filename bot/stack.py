@@ -112,7 +112,7 @@ def running(
     log_dir = Path(log_dir or ROOT / "var" / "logs")
     log_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0")
-    token = secrets.token_urlsafe(16)
+    token = secrets.token_hex(16)
     actions_proc = rasa_proc = None
     try:
         if actions_url is None:
@@ -127,7 +127,7 @@ def running(
         rport = free_port()
         env.update(ACTION_ENDPOINT_URL=f"{actions_url}/webhook", TRACKER_DB_URL=db_url)
         rasa_proc = subprocess.Popen(
-            [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", token, "--port", str(rport),
+            [str(BIN / "rasa"), "run", "--enable-api", f"--auth-token={token}", "--port", str(rport),
              "--model", model, "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
             cwd=ROOT, env=env, start_new_session=True,
             stdout=open(log_dir / f"rasa-{rport}.log", "w"), stderr=subprocess.STDOUT,
