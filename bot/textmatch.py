@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Pattern, Tuple
+from typing import FrozenSet, Iterable, List, Optional, Pattern, Tuple
 
 from bot import japanese
 
-_SPACES = re.compile(r"\s+")
 _HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309f\u30fc|()?:+*.\[\]\\^$!<=]*$")
 
 
@@ -28,18 +27,33 @@ class Reading:
     surface: str
     kana: str
     hira: str = ""
+    # Where each token starts in ``kana`` and ``hira``: a word matched there must start
+    # a token, so 「こうりゅうできる」 does not hide 「うできる」.
+    kana_starts: FrozenSet[int] = frozenset()
+    hira_starts: FrozenSet[int] = frozenset()
 
     @classmethod
     def of(cls, text: str, max_chars: int = japanese.MAX_CHARS) -> Reading:
         """Read ``text`` (at most ``max_chars`` characters) in both forms."""
         text = (text or "")[:max_chars]
         tokens = japanese.tokenize(text)
-        surface = japanese.normalize(text)
+        kana, hira, kana_starts, hira_starts = [], [], [], []
+        k = h = 0
+        for t in tokens:
+            folded = japanese.kata_to_hira(japanese.normalize(t.text))
+            kana_starts.append(k)
+            hira_starts.append(h)
+            kana.append(t.reading)
+            hira.append(folded)
+            k += len(t.reading)
+            h += len(folded)
         return cls(
             raw=text,
-            surface=surface,
-            kana="".join(t.reading for t in tokens),
-            hira=_SPACES.sub("", japanese.kata_to_hira(surface)),
+            surface=japanese.normalize(text),
+            kana="".join(kana),
+            hira="".join(hira),
+            kana_starts=frozenset(kana_starts),
+            hira_starts=frozenset(hira_starts),
         )
 
 
@@ -52,20 +66,21 @@ class Pattern_:
 
     def search(self, reading: Reading) -> Optional[re.Match]:
         """Return the first match in the surface, else in the reading."""
-        hit = self.regex.search(reading.surface) or self.regex.search(reading.hira)
-        if hit is None and self.on_kana:
-            hit = self.regex.search(reading.kana)
-        return hit
+        for _, hit in self.finditer(reading):
+            return hit
+        return None
 
     def finditer(self, reading: Reading) -> Iterable[Tuple[str, re.Match]]:
         """Yield (form, match) for every match, surface first."""
         for hit in self.regex.finditer(reading.surface):
             yield "surface", hit
         for hit in self.regex.finditer(reading.hira):
-            yield "hira", hit
+            if hit.start() in reading.hira_starts:
+                yield "hira", hit
         if self.on_kana:
             for hit in self.regex.finditer(reading.kana):
-                yield "kana", hit
+                if hit.start() in reading.kana_starts:
+                    yield "kana", hit
 
 
 def compile_patterns(patterns: Iterable[str]) -> List[Pattern_]:

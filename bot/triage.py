@@ -248,11 +248,12 @@ def _about_someone_else(text: str, start: int) -> bool:
 
 def _matches_about_self(patterns, r: Reading) -> bool:
     """Return True when a pattern matches the surface about the writer (or any reading match)."""
-    surface_hits = [m for p in patterns for m in p.regex.finditer(r.surface)]
+    hits = [(form, m) for p in patterns for form, m in p.finditer(r)]
+    surface_hits = [m for form, m in hits if form == "surface"]
     if surface_hits:
-        # Decided on what was written; the reading only helps when the surface has no hit.
+        # Decided on what was written; the other forms only help when the surface has no hit.
         return any(not _about_someone_else(r.surface, m.start()) for m in surface_hits)
-    return any(p.regex.search(r.hira) or (p.on_kana and p.regex.search(r.kana)) for p in patterns)
+    return bool(hits)
 
 
 def _is_crisis(r: Reading) -> bool:
