@@ -17,6 +17,8 @@ _HALFWIDTH_MARKS = {"\uff9e", "\uff9f"}
 _KATA_START, _KATA_END = 0x30A1, 0x30F6
 # The longest message the bot reads: longer ones are read up to here (parsing stays fast).
 MAX_CHARS = 1000
+# The triage reads further: its patterns are cheap, and a danger sign may come last.
+TRIAGE_MAX_CHARS = 10000
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ class Reading:
     hira_starts: FrozenSet[int] = frozenset()
 
     @classmethod
-    def of(cls, text: str, max_chars: int = japanese.MAX_CHARS) -> Reading:
+    def of(cls, text: str, max_chars: int = japanese.TRIAGE_MAX_CHARS) -> Reading:
         """Read ``text`` (at most ``max_chars`` characters) in both forms."""
         text = (text or "")[:max_chars]
         tokens = japanese.tokenize(text)

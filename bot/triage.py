@@ -21,6 +21,7 @@ MAX_DESTINATIONS = 5
 _RELATIONS = {k: compile_patterns(v) for k, v in lx.RELATIONS.items()}
 _CONDITIONS = {k: compile_patterns(v) for k, v in lx.CONDITIONS.items()}
 _NEEDS = {k: compile_patterns(v) for k, v in lx.NEEDS.items()}
+_NAMED = {k: compile_patterns(v) for k, v in lx.NAMED_DESTINATIONS.items()}
 _CARE = compile_patterns(lx.CARE_WORDS)
 _RECEIVING = compile_patterns(lx.RECEIVING_CARE)
 _EMPLOYER = compile_patterns(lx.EMPLOYER)
@@ -54,11 +55,13 @@ _SELF_AGE = re.compile(
     + lx.NUM
     + r"(?:歳|才|さい)?(?![0-9年代])"
 )
+_ENGLISH_AGE = re.compile(r"\bi'?m (\d{1,2})\b|\bi am (\d{1,2})\b|(\d{1,2}) years? old")
+_ONO_AGE = re.compile(r"(\d{2})(?:歳|才)?の(?:者|もん|もの)")
 _LEADING_AGE = re.compile(r"^\s*([0-9]{2})\s*(?:歳|才|さい)?\s*(?:で|、|,|です)")
 _PAREN_AGE = re.compile(r"[（(]\s*([0-9]{1,2})\s*(?:歳|才)?\s*[)）]")
 _RECEIVER_AGE = re.compile(
     r"(母|父|祖母|祖父|ばあちゃん|じいちゃん|主人|夫|妻|旦那|義母|義父|両親|親)(は|が|も)?(もう|今年|今|いま)?\s*([0-9]{2}|[一二三四五六七八九十]{2,3})(歳|才|代)?(で|に|を|です|の|、|。|$)"
-    r"|([0-9]{2}|[一二三四五六七八九十]{2,3})(歳|才|代)?の(母|父|祖母|祖父|ばあちゃん|じいちゃん|主人|夫|妻|義母|義父|両親|親)"
+    r"|([0-9]{2}|[一二三四五六七八九十]{2,3})(歳|才|代)?の(お?母|お?父|祖母|祖父|ばあちゃん|じいちゃん|おばあ|おじい|主人|夫|妻|義母|義父|両親|親|男性|女性)"
 )
 _GRADE = re.compile(r"(小|中|高)(?:学|校)?\s*([1-6一二三四五六])\s*(?:年)?")
 _YEARS_WORKING = re.compile(r"(社会人|入社)\s*([0-9一二三四五六七八九十]{1,3})\s*年目")
@@ -74,6 +77,8 @@ _RECEIVER_AFTER = re.compile(
 
 def kanji_number(text: str) -> Optional[int]:
     """Turn 15, 十五, 二十六 or 三十 into an int; None if it is not a number."""
+    if not text:
+        return None
     if text.isdigit():
         return int(text)
     total, current = 0, 0
@@ -95,6 +100,7 @@ class Facts:
     care: bool = False
     receiving_care: bool = False
     relations: Set[str] = field(default_factory=set)
+    named: List[str] = field(default_factory=list)  # destinations the person named
     conditions: Set[str] = field(default_factory=set)
     needs: Set[str] = field(default_factory=set)
     role: str = "other"
@@ -155,10 +161,12 @@ def _carer_ages(reading: Reading, asked_age: bool) -> List[int]:
         if value is not None and (asked_age or 6 <= value <= 99):
             return [value]
     ages = []
-    for m in list(_SELF_AGE.finditer(text)) + list(_LEADING_AGE.finditer(text)):
+    for m in list(_SELF_AGE.finditer(text)) + list(_LEADING_AGE.finditer(text)) + list(_ONO_AGE.finditer(text)):
         value = kanji_number(m.group(1))
         if value is not None and 6 <= value <= 110:
             return [value]
+    for m in _ENGLISH_AGE.finditer(text):
+        return [int(next(g for g in m.groups() if g))]
     for m in _PAREN_AGE.finditer(text):
         before = text[max(0, m.start() - 12) : m.start()]
         if not _RECEIVER_BEFORE.search(before):
@@ -200,7 +208,7 @@ def _grade_stage(reading: Reading) -> Optional[str]:
         return "adult"
     if any_match(_YOUTH, reading):
         return "youth"
-    if any_match(_CHILD, reading) and not _child_words_about_others(reading):
+    if any_match(_CHILD, reading) and not _child_words_about_others(reading) and not _NOT_A_STUDENT.search(reading.surface):
         return "child"
     return None
 
@@ -210,7 +218,10 @@ _SCHOOL_OF_OTHERS = re.compile(
     r"(小学|中学|高校|学校|支援学校|がっこう|小[1-6]|中[1-3]|高[1-3]|クラス|担任|給食|宿題)"
 )
 _STUDENT = re.compile(r"大学|だいがく|専門学校|せんもんがっこう|短大|学生|がくせい|高校|中学|小学|浪人|院生|予備校|宅浪|ねんせい|年生")
-_NOT_A_STUDENT = re.compile(r"(中学|高校)(を)?(出て|卒業|中退|やめ|辞め)|(弟|妹|息子|娘|子|孫)(は|が|の)?(大学|高校|中学|小学)")
+_NOT_A_STUDENT = re.compile(
+    r"(中学|高校)(を)?(出て|卒業|中退|やめ|辞め)|(弟|妹|息子|娘|子|孫)(は|が|の)?(大学|高校|中学|小学)"
+    r"|(小学校|中学校|高校|学校|大学)(で|の)(先生|教員|教師|教諭|担任|講師|働|勤|事務)|(教員|教師|教諭|先生)(です|をして)"
+)
 _STRONG_CARE = re.compile(r"介護|かいご|看病|介助|ケアラー|面倒")
 _INTERPRETING = re.compile(r"通訳|つうやく|代わりに|かわりに")
 
@@ -289,7 +300,29 @@ _CHILD_DESCRIBED = re.compile(
     r"((クラス|学年|部活|学校)の(子|生徒)|生徒|児童|園児|(男|女)の子|小学生|中学生|高校生|教え子|部員)"
     r"(?!(さん)?の(お?母|お?父|親|保護者|家族|ママ|パパ))"
 )
+# Plain kinship words (父が, 息子の) speak of one's own family; お母さん, 娘さん, 奥様 may be a client's.
+_SELF_REFERENCE = re.compile(
+    r"(私|わたし|僕|ぼく|俺|おれ|自分|うち|わし)の(母|父|親|両親|祖|夫|妻|息子|娘|子|弟|妹|兄|姉|家族)|\bmy\b"
+    r"|(?<![おご])(父|母|夫|妻|息子|娘|祖母|祖父|義母|義父|弟|妹|兄|姉|主人|両親)(?!さん|様|さま|親)(が|は|の|に|を|も|と|、)"
+)
+_CARING_VERBS = re.compile(r"介護|かいご|看病|かんびょう|介助|世話|せわ|面倒|めんどう|ケア(を|し)|看て|take care|taking care|looking after")
 _NEGATED_CONDITION = re.compile(r"(病気|障害|障がい|びょうき)(とか|など|なんか)?(は|も)?(なく|ない|ありません|ないです)")
+
+
+_STRONG_CONDITIONS = [p for name in ("dementia", "elderly", "disability", "mental", "addiction", "illness") for p in _CONDITIONS[name]]
+_RELATION_PATTERNS = [p for pats in _RELATIONS.values() for p in pats]
+
+
+def _receiver_has_condition(r: Reading) -> bool:
+    """Return True when a relative is named shortly before a condition in one sentence."""
+    rel = [m.start() for p in _RELATION_PATTERNS for m in p.regex.finditer(r.surface)]
+    if not rel:
+        return False
+    for p in _STRONG_CONDITIONS:
+        for m in p.regex.finditer(r.surface):
+            if any(0 <= m.start() - s <= 25 and "。" not in r.surface[s : m.start()] for s in rel):
+                return True
+    return False
 
 
 def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
@@ -302,7 +335,7 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     asked = set(asked)
     facts = Facts()
     readings = [Reading.of(m) for m in messages if m and m.strip()]
-    employer = supporter = intro = care_words = not_caring = self_care = False
+    employer = supporter = intro = care_words = not_caring = self_care = receiver_condition = self_ref = False
     job = side_job = job_without_intro = None
     for i, r in enumerate(readings):
         if _is_crisis(r):
@@ -317,12 +350,15 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
         for name, pats in _NEEDS.items():
             if any_match(pats, r):
                 facts.needs.add(name)
+        facts.named += [d for d, pats in _NAMED.items() if d not in facts.named and any_match(pats, r)]
         if any(age >= 65 for age in _receiver_ages(r)):
             facts.conditions.add("elderly")
         care_words = care_words or any_match(_CARE, r)
         not_caring = not_caring or any_match(_NOT_CARING, r)
         if any_match(_RECEIVING, r):
             facts.receiving_care = True
+        receiver_condition = receiver_condition or _receiver_has_condition(r)
+        self_ref = self_ref or bool(_SELF_REFERENCE.search(r.surface))
         employer = employer or any_match(_EMPLOYER, r)
         supporter = supporter or any_match(_SUPPORTER, r)
         intro_hit = any_match(_SUPPORTER_INTRO, r)
@@ -357,15 +393,20 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     everything = " ".join(r.surface + " " + r.kana for r in readings)
     if not_caring:  # 「家族の介護とかはしていません」 is said plainly: believe it
         facts.care = False
-    elif facts.receiving_care and not receivers - {"parent", "child", "spouse"}:
+    elif facts.receiving_care and not receiver_condition:
         facts.care = False
+    elif not someone and not _CARING_VERBS.search(everything):
+        facts.care = False  # 「車いすで一人暮らし」: one's own needs, nobody cared for
     elif strong and someone:
         facts.care = True
     elif care_words and (someone or strong or _STRONG_CARE.search(everything)):
         facts.care = True
     elif "foreign" in facts.conditions and _INTERPRETING.search(everything):
         facts.care = True
-    facts.role = _role(facts, employer, supporter and not self_care, intro)
+    if receivers <= {"child", "spouse"} and "child" in receivers and not strong and not employer and not supporter:
+        if "development" not in facts.conditions or not care_words:
+            facts.care = False  # parenting a healthy child, or a first worry about development
+    facts.role = _role(facts, employer, supporter and not self_care, intro, self_ref or self_care)
     if facts.role == "supporter" and facts.stage is None and _CHILD_DESCRIBED.search(everything):
         facts.stage = "child"
     facts.student = facts.student or facts.stage == "child"
@@ -391,12 +432,12 @@ def _working(r: Reading, anyone: bool = False):
     return None
 
 
-def _role(facts: Facts, employer: bool, supporter: bool, intro: bool) -> str:
+def _role(facts: Facts, employer: bool, supporter: bool, intro: bool, self_ref: bool = False) -> str:
     if employer and facts.care:
         return "employer"
-    if facts.care and (supporter or (intro and not facts.relations)):
+    if facts.care and (supporter or (intro and not self_ref)):
         return "supporter"
-    if facts.care and not facts.receiving_care:
+    if facts.care:
         return "carer"
     return "other"
 
@@ -451,7 +492,8 @@ def destinations(facts: Facts, types: List[str]) -> List[str]:
         add("shoko")
     elif types:
         add("kodomo_katei_soudan" if young else (_need_section(facts) or "fukushi_somu"))
-    else:  # other: by topic, or none
+    else:  # other: the place they asked about, by topic, or none
+        add(*facts.named)
         if "disability_service" in n or "disability" in c:
             add("shogai_fukushi")
         elif "kaigo_hoken" in n or "dementia" in c:
@@ -467,7 +509,7 @@ def destinations(facts: Facts, types: List[str]) -> List[str]:
         return out[:MAX_DESTINATIONS]
     if not types:
         return out
-    if "dementia" in c or "elderly" in c or "grandparent" in facts.relations and "disability" not in c:
+    if "dementia" in c or "elderly" in c or "grandparent" in facts.relations:
         add("koreisha_ikiiki")
         if "kaigo_hoken" in n:
             add("kaigo_hoken")
@@ -490,6 +532,7 @@ def destinations(facts: Facts, types: List[str]) -> List[str]:
         add("shoko")
     if "parenting" in n:
         add("kosodate_center")
+    add(*facts.named)
     return out[:MAX_DESTINATIONS]
 
 
