@@ -74,6 +74,15 @@ CARER_TYPE_CASES = [
         ["youth_carer", "business_carer"],
         id="youth-kanji-thirties-office-worker",
     ),
+    pytest.param(
+        "ｼｬｶｲｼﾞﾝ2ﾈﾝﾒ、母のｶｲｺﾞしながら働いてます",
+        ["youth_carer", "business_carer"],
+        marks=_bug(
+            "in the hiragana form (しゃかいじん2ねんめ) CHILD_STAGE '[1-6...]ねん' matches 「2ねん」 of 2年目: "
+            "a worker in her second year becomes a young carer (社会人2年目 in kanji gives youth)"
+        ),
+        id="youth-halfwidth-second-year-worker",
+    ),
     # --- business carers (working) ---
     pytest.param("42歳の会社員です。父の介護と仕事の両立に悩んでいます", ["business_carer"], id="business-office-worker"),
     pytest.param("40代、ﾊﾟｰﾄ勤務です。母のｶｲｺﾞで毎日ﾍﾄﾍﾄです", ["business_carer"], id="business-halfwidth-part-timer"),
