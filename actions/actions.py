@@ -10,9 +10,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import dialogue, japanese, triage
 
-# The NLU's crisis intent counts as a danger signal only when it is this sure.
-CRISIS_INTENT_CONFIDENCE = 0.9
-
 
 def _user_texts(tracker: Tracker) -> List[str]:
     """Return the user's messages of the current session, oldest first."""
@@ -40,19 +37,19 @@ class ActionAssessCarer(Action):
             crisis_lines_given=bool(tracker.get_slot("crisis_lines_given")),
             destinations_given=list(tracker.get_slot("destinations_given") or []),
         )
-        assessment = triage.assess(
-            _user_texts(tracker),
-            asked=state.asked,
-            intent_crisis=intent.get("name") == "crisis"
-            and (intent.get("confidence") or 0) >= CRISIS_INTENT_CONFIDENCE,
-        )
+        # Danger is read from the words (bot.lexicon), not from the crisis intent: DIET is
+        # sure of 「もう疲れた」 as a crisis, and the lexicon is measured at recall 1.00.
+        assessment = triage.assess(_user_texts(tracker), asked=state.asked)
         # Once in danger, a conversation stays flagged: later turns never clear it.
         crisis = assessment.crisis or bool(tracker.get_slot("crisis"))
         assessment.crisis = crisis
         if len(tracker.latest_message.get("text") or "") > japanese.MAX_CHARS:
             dispatcher.utter_message(response="utter_too_long")
         latest = tracker.latest_message.get("text") or ""
-        for response, values in dialogue.plan(assessment, intent.get("name") or "", state, latest):
+        faq = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        for response, values in dialogue.plan(
+            assessment, intent.get("name") or "", state, latest, faq.get("utter_action") or ""
+        ):
             dispatcher.utter_message(response=response, **values)
         return [
             SlotSet("carer_types", assessment.carer_types),

@@ -13,15 +13,14 @@ from typing import Any, Dict, List, Tuple
 from bot import catalog, triage
 from bot.triage import Assessment
 
-# Intents with a fixed reply. The FAQ answer comes from the response selector (a rule);
-# the others are uttered here, so that 「こんにちは、母の介護で…」 is greeted and then heard.
+# Intents with a fixed reply, uttered here so that 「こんにちは、母の介護で…」 is greeted
+# and then heard. The FAQ answer is the one the response selector chose.
 FIXED_REPLIES = {
     "greet": "utter_greet",
     "goodbye": "utter_goodbye",
     "thank": "utter_you_are_welcome",
     "bot_challenge": "utter_iamabot",
 }
-RULE_REPLY_INTENTS = {"faq"}
 
 Reply = Tuple[str, Dict[str, Any]]
 
@@ -81,7 +80,7 @@ def _about_kind(a: Assessment) -> str:
     return "utter_about_carer"
 
 
-def plan(a: Assessment, intent: str, state: State, latest_text: str = "") -> List[Reply]:
+def plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_response: str = "") -> List[Reply]:
     """Return the replies for this turn and update ``state`` in place.
 
     Args:
@@ -89,6 +88,7 @@ def plan(a: Assessment, intent: str, state: State, latest_text: str = "") -> Lis
         intent: the intent of the latest message.
         state: what the bot already did; updated.
         latest_text: the latest message, to tell a bare greeting from one with a story.
+        faq_response: for the faq intent, the response the response selector chose.
     """
     easy = easy_japanese(a)
     replies: List[Reply] = []
@@ -97,12 +97,15 @@ def plan(a: Assessment, intent: str, state: State, latest_text: str = "") -> Lis
         adult = a.facts.stage in ("youth", "adult") or a.user_role in ("employer",)
         replies.append(("utter_crisis", {"lines": catalog.format_crisis_lines(child=not adult)}))
         state.crisis_lines_given = True
-    if intent in RULE_REPLY_INTENTS:
-        return replies
-    if intent in FIXED_REPLIES:
-        replies.append((FIXED_REPLIES[intent], {}))
+    fixed = FIXED_REPLIES.get(intent) or (faq_response if intent == "faq" else None)
+    if fixed:
         said = triage.read_facts([latest_text]) if latest_text else None
-        if not (said and (said.care or said.relations or said.conditions)):
+        story = bool(said and (said.care or said.relations or said.conditions))
+        if intent == "faq" and story:
+            fixed = None  # a story asked as a question: listen to the story first
+        if fixed:
+            replies.append((fixed, {}))
+        if not story:
             return replies
     if intent == "decline_to_say":
         replies.append(("utter_ok_not_to_say", {}))

@@ -64,13 +64,13 @@ _RECEIVER_AGE = re.compile(
     r"|([0-9]{2}|[一二三四五六七八九十]{2,3})(歳|才|代)?の(お?母|お?父|祖母|祖父|ばあちゃん|じいちゃん|おばあ|おじい|主人|夫|妻|義母|義父|両親|親|男性|女性)"
 )
 _GRADE = re.compile(r"(小|中|高)(?:学|校)?\s*([1-6一二三四五六])\s*(?:年)?")
-_YEARS_WORKING = re.compile(r"(社会人|入社)\s*([0-9一二三四五六七八九十]{1,3})\s*年目")
+_YEARS_WORKING = re.compile(r"(社会人|入社|しゃかいじん|にゅうしゃ)\s*([0-9一二三四五六七八九十]{1,3})\s*(年目|ねんめ)")
 _RECEIVER_BEFORE = re.compile(
     r"(母|父|祖母|祖父|ばあちゃん|じいちゃん|おばあさん|おじいさん|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義母|義父|両親|親|ママ|パパ|"
     r"お母さん|お父さん|おかあさん|おとうさん|子|家族|お母様|お父様|母親|父親)(さん|様)?(は|が|も|、|です[。、]?|[（(])?(今年|もう|今|いま)?\s*$"
 )
 _RECEIVER_AFTER = re.compile(
-    r"^\s*(の(母|父|祖|ばあ|じい|おばあ|おじい|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義|両親|親|子|ママ|パパ|お母|お父|おかあ|おとう|家族)|"
+    r"^\s*(の(母|父|祖|ばあ|じい|おばあ|おじい|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義|両親|親|子|ママ|パパ|お母|お父|おかあ|おとう|家族)(?!親?です)|"
     r"になる(母|父|祖|親)|で(寝たきり|要介護|認知|障|病|入院))"
 )
 
@@ -201,8 +201,9 @@ def _grade_stage(reading: Reading) -> Optional[str]:
         if _RECEIVER_BEFORE.search(before) or _RECEIVER_AFTER.match(after):
             continue
         return "child"
-    if _YEARS_WORKING.search(text):
-        years = kanji_number(_YEARS_WORKING.search(text).group(2)) or 1
+    years_working = _YEARS_WORKING.search(text) or _YEARS_WORKING.search(reading.hira)
+    if years_working:
+        years = kanji_number(years_working.group(2)) or 1
         return "youth" if years <= 15 else "adult"
     if any_match(_ADULT, reading):
         return "adult"

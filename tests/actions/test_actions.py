@@ -100,3 +100,29 @@ def test_a_greeting_with_a_story_is_greeted_then_heard():
     events, messages = _run(Tracker.from_dict(state))
     assert [m["response"] for m in messages] == ["utter_greet", "utter_thanks_for_sharing", "utter_ask_age"]
     assert SlotSet("user_role", "carer") in events
+
+
+def _faq_tracker(text: str) -> Tracker:
+    state = json.loads((FIXTURES / "tracker_child_grade.json").read_text(encoding="utf-8"))
+    state["events"] = [{"event": "action", "name": "action_session_start"}, {"event": "user", "text": text, "parse_data": {}}]
+    state["slots"] = {}
+    state["latest_message"] = {
+        "text": text,
+        "intent": {"name": "faq", "confidence": 0.9},
+        "response_selector": {"faq": {"response": {"utter_action": "utter_faq/ordinance", "confidence": 0.9}}},
+    }
+    return Tracker.from_dict(state)
+
+
+def test_faq_answer_is_the_one_the_selector_chose():
+    events, messages = _run(_faq_tracker("鎌倉市のケアラー条例って何ですか"))
+    assert [m["response"] for m in messages] == ["utter_faq/ordinance"]
+    assert SlotSet("carer_types", []) in events
+
+
+def test_a_story_asked_as_a_question_is_heard_not_answered_with_an_faq():
+    events, messages = _run(_faq_tracker("認知症の母を介護していますが、条例で何か支援はありますか"))
+    responses = [m["response"] for m in messages]
+    assert "utter_faq/ordinance" not in responses
+    assert responses[-1] == "utter_ask_age"
+    assert SlotSet("user_role", "carer") in events

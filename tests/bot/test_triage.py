@@ -77,10 +77,6 @@ CARER_TYPE_CASES = [
     pytest.param(
         "ｼｬｶｲｼﾞﾝ2ﾈﾝﾒ、母のｶｲｺﾞしながら働いてます",
         ["youth_carer", "business_carer"],
-        marks=_bug(
-            "in the hiragana form (しゃかいじん2ねんめ) CHILD_STAGE '[1-6...]ねん' matches 「2ねん」 of 2年目: "
-            "a worker in her second year becomes a young carer (社会人2年目 in kanji gives youth)"
-        ),
         id="youth-halfwidth-second-year-worker",
     ),
     # --- business carers (working) ---
