@@ -554,3 +554,15 @@ def test_long_message_is_still_read():
     text = "高校2年です。母の介護をしています。" + "毎日つかれています。" * 1000
     assert len(text) > 10_000
     assert triage.assess([text]).carer_types == ["young_carer"]
+
+
+# 8. The issue's own examples: age, grade and work read by rules
+@pytest.mark.parametrize(
+    "answer, stage, age",
+    [("高2", "child", None), ("中３", "child", None), ("十五歳", "child", 15), ("二十六", "youth", 26),
+     ("30代", "youth", 30), ("社会人2年目", "youth", None)],
+)
+def test_issue_examples_of_age_and_grade(answer, stage, age):
+    facts = triage.read_facts(["母の介護をしています", answer], asked=["age"])
+    assert facts.stage == stage
+    assert facts.carer_age == age
