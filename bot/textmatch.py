@@ -87,7 +87,8 @@ def compile_patterns(patterns: Iterable[str]) -> List[Pattern_]:
     """Compile lexicon patterns; hiragana-only ones are matched on the reading too."""
     out = []
     for p in patterns:
-        out.append(Pattern_(re.compile(p), on_kana=bool(_HIRAGANA_ONLY.match(p))))
+        # ASCII word boundaries: \bcare\b must match in 「parentのcareのため」.
+        out.append(Pattern_(re.compile(p, re.ASCII | re.IGNORECASE), on_kana=bool(_HIRAGANA_ONLY.match(p))))
     return out
 
 

@@ -25,7 +25,10 @@ _NAMED = {k: compile_patterns(v) for k, v in lx.NAMED_DESTINATIONS.items()}
 _CARE = compile_patterns(lx.CARE_WORDS)
 _RECEIVING = compile_patterns(lx.RECEIVING_CARE)
 _EMPLOYER = compile_patterns(lx.EMPLOYER)
+_EMPLOYER_INTRO = compile_patterns(lx.EMPLOYER_INTRO)
 _SUPPORTER = compile_patterns(lx.SUPPORTER)
+_SUPPORTER_WEAK = compile_patterns(lx.SUPPORTER_WEAK)
+_PARENTHESES = re.compile(r"[（(][^）)]{0,15}[）)]")
 _SUPPORTER_INTRO = compile_patterns(lx.SUPPORTER_INTRO)
 _SUPPORTER_INTRO_RE = re.compile("|".join(f"(?:{p})" for p in lx.SUPPORTER_INTRO))
 _SELF_CARE = compile_patterns(lx.SELF_CARE)
@@ -51,23 +54,24 @@ _BARE_NUMBER = re.compile(
 )
 _LIST_NUMBER = re.compile(r"(?:^|[、,\s])([0-9]{2})(?:歳|才)?\s*(?:$|[、,。!！\s]|やけど|だけど|けど|です|で、)")
 _SELF_AGE = re.compile(
-    r"(?:私|わたし|わたくし|僕|ぼく|俺|おれ|自分|わし|おら)(?:は|も|、|,)?\s*(?:今年|いま|今)?\s*"
+    r"(?:私|わたし|わたくし|僕|ぼく|俺|おれ|自分|わしゃ|あたしゃ|おいら|わし|おら)(?:は|も|、|,)?\s*(?:今年|いま|今)?\s*"
     + lx.NUM
     + r"(?:歳|才|さい)?(?![0-9年代])"
 )
-_ENGLISH_AGE = re.compile(r"\bi'?m (\d{1,2})\b|\bi am (\d{1,2})\b|(\d{1,2}) years? old")
-_ONO_AGE = re.compile(r"(\d{2})(?:歳|才)?の(?:者|もん|もの)")
+_ENGLISH_AGE = re.compile(r"\bi'?m (?:a )?(\d{1,2})\b|\bi am (?:a )?(\d{1,2})\b|(\d{1,2})[- ]years?[- ]old|\bis (\d{1,2})\b|\bin (?:his|her|their|my) (\d)0s\b")
+_ONO_AGE = re.compile(r"(\d{2})(?:歳|才)?の(?:者|もん|もの|(?:息子|娘|嫁|妻|夫|母|父|母親|父親|主婦|主夫|男|女)です)")
 _LEADING_AGE = re.compile(r"^\s*([0-9]{2})\s*(?:歳|才|さい)?\s*(?:で|、|,|です)")
 _PAREN_AGE = re.compile(r"[（(]\s*([0-9]{1,2})\s*(?:歳|才)?\s*[)）]")
+# Any word for a relative (from the lexicon), to tell their ages from the writer's.
+_KIN = "(?:" + "|".join(p for pats in lx.RELATIONS.values() for p in pats if "\\b" not in p) + ")"
 _RECEIVER_AGE = re.compile(
-    r"(母|父|祖母|祖父|ばあちゃん|じいちゃん|主人|夫|妻|旦那|義母|義父|両親|親)(は|が|も)?(もう|今年|今|いま)?\s*([0-9]{2}|[一二三四五六七八九十]{2,3})(歳|才|代)?(で|に|を|です|の|、|。|$)"
-    r"|([0-9]{2}|[一二三四五六七八九十]{2,3})(歳|才|代)?の(お?母|お?父|祖母|祖父|ばあちゃん|じいちゃん|おばあ|おじい|主人|夫|妻|義母|義父|両親|親|男性|女性)"
+    _KIN + r"(?:さん|ちゃん|様)?(?:は|が|も)?(?:もう|今年|今|いま)?\s*(?P<a>[0-9]{2}|[一二三四五六七八九十]{2,3})(?:歳|才|代|さい)?(?:で|に|を|です|の|、|。|$)"
+    r"|(?P<b>[0-9]{2}|[一二三四五六七八九十]{2,3})(?:歳|才|代)?の(?:お?母|お?父|祖母|祖父|ばあちゃん|じいちゃん|おばあ|おじい|主人|夫|妻|義母|義父|両親|親|男性|女性)(?!親?です)"
 )
 _GRADE = re.compile(r"(小|中|高)(?:学|校)?\s*([1-6一二三四五六])\s*(?:年)?")
 _YEARS_WORKING = re.compile(r"(社会人|入社|しゃかいじん|にゅうしゃ)\s*([0-9一二三四五六七八九十]{1,3})\s*(年目|ねんめ)")
 _RECEIVER_BEFORE = re.compile(
-    r"(母|父|祖母|祖父|ばあちゃん|じいちゃん|おばあさん|おじいさん|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義母|義父|両親|親|ママ|パパ|"
-    r"お母さん|お父さん|おかあさん|おとうさん|子|家族|お母様|お父様|母親|父親)(さん|様)?(は|が|も|、|です[。、]?|[（(])?(今年|もう|今|いま)?\s*$"
+    "(?:" + _KIN + r"|子|家族|おばあさん|おじいさん)(さん|様|ちゃん)?(は|が|も|、|です[。、]?|[（(])?(今年|もう|今|いま)?\s*$"
 )
 _RECEIVER_AFTER = re.compile(
     r"^\s*(の(母|父|祖|ばあ|じい|おばあ|おじい|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義|両親|親|子|ママ|パパ|お母|お父|おかあ|おとう|家族)(?!親?です)|"
@@ -166,7 +170,8 @@ def _carer_ages(reading: Reading, asked_age: bool) -> List[int]:
         if value is not None and 6 <= value <= 110:
             return [value]
     for m in _ENGLISH_AGE.finditer(text):
-        return [int(next(g for g in m.groups() if g))]
+        value = int(next(g for g in m.groups() if g))
+        return [value * 10 if m.group(5) else value]
     for m in _PAREN_AGE.finditer(text):
         before = text[max(0, m.start() - 12) : m.start()]
         if not _RECEIVER_BEFORE.search(before):
@@ -287,7 +292,7 @@ def _receiver_ages(r: Reading) -> List[int]:
         if _RECEIVER_BEFORE.search(r.surface[max(0, m.start() - 12) : m.start()]):
             ages.append(int(m.group(1)))
     for m in _RECEIVER_AGE.finditer(r.surface):
-        value = kanji_number(m.group(4) or m.group(7) or "")
+        value = kanji_number(m.group("a") or m.group("b") or "")
         if value:
             ages.append(value)
     return ages
@@ -336,7 +341,7 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     asked = set(asked)
     facts = Facts()
     readings = [Reading.of(m) for m in messages if m and m.strip()]
-    employer = supporter = intro = care_words = not_caring = self_care = receiver_condition = self_ref = False
+    employer = boss = supporter = mention = intro = care_words = not_caring = self_care = receiver_condition = self_ref = False
     job = side_job = job_without_intro = None
     for i, r in enumerate(readings):
         if _is_crisis(r):
@@ -360,8 +365,12 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
             facts.receiving_care = True
         receiver_condition = receiver_condition or _receiver_has_condition(r)
         self_ref = self_ref or bool(_SELF_REFERENCE.search(r.surface))
-        employer = employer or any_match(_EMPLOYER, r)
-        supporter = supporter or any_match(_SUPPORTER, r)
+        # 「孫（中学生）が」: role words are also read with short asides removed.
+        roles = [r, Reading.of(_PARENTHESES.sub("", r.raw))] if _PARENTHESES.search(r.raw) else [r]
+        employer = employer or any(any_match(_EMPLOYER, x) for x in roles)
+        boss = boss or any(any_match(_EMPLOYER_INTRO, x) for x in roles)
+        supporter = supporter or any(any_match(_SUPPORTER, x) for x in roles)
+        mention = mention or any(any_match(_SUPPORTER_WEAK, x) for x in roles)
         intro_hit = any_match(_SUPPORTER_INTRO, r)
         intro = intro or intro_hit
         self_care = self_care or any_match(_SELF_CARE, r)
@@ -390,7 +399,7 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
             facts.childlike = True
     strong = facts.conditions - {"foreign", "weak_illness", "development"}
     receivers = facts.relations
-    someone = bool(receivers) or employer or supporter
+    someone = bool(receivers) or employer or supporter or boss
     everything = " ".join(r.surface + " " + r.kana for r in readings)
     if not_caring:  # 「家族の介護とかはしていません」 is said plainly: believe it
         facts.care = False
@@ -407,7 +416,12 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     if receivers <= {"child", "spouse"} and "child" in receivers and not strong and not employer and not supporter:
         if "development" not in facts.conditions or not care_words:
             facts.care = False  # parenting a healthy child, or a first worry about development
-    facts.role = _role(facts, employer, supporter and not self_care, intro, self_ref or self_care)
+    own_family = self_ref or self_care
+    facts.role = _role(
+        facts,
+        employer=employer or (boss and not own_family),
+        supporter=(supporter and not self_care) or ((mention or intro) and not own_family),
+    )
     if facts.role == "supporter" and facts.stage is None and _CHILD_DESCRIBED.search(everything):
         facts.stage = "child"
     facts.student = facts.student or facts.stage == "child"
@@ -433,10 +447,10 @@ def _working(r: Reading, anyone: bool = False):
     return None
 
 
-def _role(facts: Facts, employer: bool, supporter: bool, intro: bool, self_ref: bool = False) -> str:
+def _role(facts: Facts, employer: bool, supporter: bool) -> str:
     if employer and facts.care:
         return "employer"
-    if facts.care and (supporter or (intro and not self_ref)):
+    if facts.care and supporter:
         return "supporter"
     if facts.care:
         return "carer"
