@@ -17,6 +17,8 @@ from bot.textmatch import Reading, any_match, compile_patterns
 
 CARER_TYPE_ORDER = ("young_carer", "youth_carer", "business_carer", "carer")
 MAX_DESTINATIONS = 5
+# Relatives whose care is, by default, care of an older person.
+OLDER_RELATIVES = {"grandparent", "parent_in_law"}
 
 _RELATIONS = {k: compile_patterns(v) for k, v in lx.RELATIONS.items()}
 _CONDITIONS = {k: compile_patterns(v) for k, v in lx.CONDITIONS.items()}
@@ -58,14 +60,18 @@ _SELF_AGE = re.compile(
     + lx.NUM
     + r"(?:歳|才|さい)?(?![0-9年代])"
 )
-_ENGLISH_AGE = re.compile(r"\bi'?m (?:a )?(\d{1,2})\b|\bi am (?:a )?(\d{1,2})\b|(\d{1,2})[- ]years?[- ]old|\bis (\d{1,2})\b|\bin (?:his|her|their|my) (\d)0s\b")
+_ENGLISH_AGE = re.compile(
+    r"\bi'?m (?:a )?(\d{1,2})\b|\bi am (?:a )?(\d{1,2})\b|(\d{1,2})[- ]years?[- ]old|\bis (\d{1,2})\b|\bin (?:his|her|their|my) (\d)0s\b"
+)
 _ONO_AGE = re.compile(r"(\d{2})(?:歳|才)?の(?:者|もん|もの|(?:息子|娘|嫁|妻|夫|母|父|母親|父親|主婦|主夫|男|女)です)")
-_LEADING_AGE = re.compile(r"^\s*([0-9]{2})\s*(?:歳|才|さい)?\s*(?:で|、|,|です)")
+_LEADING_AGE = re.compile(r"^\s*([0-9]{2})\s*(?:歳|才|さい)?\s*(?:で|、|,|です|なん|だけど|やけど|けど|って)")
 _PAREN_AGE = re.compile(r"[（(]\s*([0-9]{1,2})\s*(?:歳|才)?\s*[)）]")
 # Any word for a relative (from the lexicon), to tell their ages from the writer's.
 _KIN = "(?:" + "|".join(p for pats in lx.RELATIONS.values() for p in pats if "\\b" not in p) + ")"
 _RECEIVER_AGE = re.compile(
-    _KIN + r"(?:さん|ちゃん|様)?(?:は|が|も)?(?:もう|今年|今|いま)?\s*(?P<a>[0-9]{2}|[一二三四五六七八九十]{2,3})(?:歳|才|代|さい)?(?:で|に|を|です|の|、|。|$)"
+    _KIN
+    + r"(?:さん|ちゃん|様)?(?:は|が|も)?(?:もう|今年|今|いま)?\s*"
+    + r"(?P<a>[0-9]{2}|[一二三四五六七八九十]{2,3})(?:歳|才|代|さい)?(?:で|に|を|です|の|、|。|$)"
     r"|(?P<b>[0-9]{2}|[一二三四五六七八九十]{2,3})(?:歳|才|代)?の(?:お?母|お?父|祖母|祖父|ばあちゃん|じいちゃん|おばあ|おじい|主人|夫|妻|義母|義父|両親|親|男性|女性)(?!親?です)"
 )
 _GRADE = re.compile(r"(小|中|高)(?:学|校)?\s*([1-6一二三四五六])\s*(?:年)?")
@@ -226,7 +232,7 @@ _SCHOOL_OF_OTHERS = re.compile(
 _STUDENT = re.compile(r"大学|だいがく|専門学校|せんもんがっこう|短大|学生|がくせい|高校|中学|小学|浪人|院生|予備校|宅浪|ねんせい|年生")
 _NOT_A_STUDENT = re.compile(
     r"(中学|高校)(を)?(出て|卒業|中退|やめ|辞め)|(弟|妹|息子|娘|子|孫)(は|が|の)?(大学|高校|中学|小学)"
-    r"|(小学校|中学校|高校|学校|大学)(で|の)(先生|教員|教師|教諭|担任|講師|働|勤|事務)|(教員|教師|教諭|先生)(です|をして)"
+    r"|(小学校|中学校|高校|学校|大学)(で|の)(先生|教員|教師|教諭|担任|講師|働|勤|事務|校長|教頭|養護)|(教員|教師|教諭|先生|校長|教頭)(です|をして)"
 )
 _STRONG_CARE = re.compile(r"介護|かいご|看病|介助|ケアラー|面倒")
 _INTERPRETING = re.compile(r"通訳|つうやく|代わりに|かわりに")
@@ -303,7 +309,7 @@ _DECLINE = re.compile(
 )
 # A supporter writing about a pupil or a neighbour's child: the carer is a child.
 _CHILD_DESCRIBED = re.compile(
-    r"((クラス|学年|部活|学校)の(子|生徒)|生徒|児童|園児|(男|女)の子|小学生|中学生|高校生|教え子|部員)"
+    r"((クラス|学年|部活|学校)の(子|生徒)|生徒|児童|園児|(男|女)の子|小学生|中学生|高校生|教え子|部員|[1-6一二三四五六]年生)"
     r"(?!(さん)?の(お?母|お?父|親|保護者|家族|ママ|パパ))"
 )
 # Plain kinship words (父が, 息子の) speak of one's own family; お母さん, 娘さん, 奥様 may be a client's.
@@ -329,6 +335,16 @@ def _receiver_has_condition(r: Reading) -> bool:
             if any(0 <= m.start() - s <= 25 and "。" not in r.surface[s : m.start()] for s in rel):
                 return True
     return False
+
+
+_FIRST_PERSON = re.compile(r"私|わたし|あたし|僕|ぼく|俺|おれ|自分|わし|おら|うち(?!の)|\bi\b|\bi'm\b")
+
+
+def _about_the_cared_for(r: Reading) -> bool:
+    """Return True for a message about the person cared for, with no word for the writer."""
+    if _FIRST_PERSON.search(r.surface):
+        return False
+    return any_match(_STRONG_CONDITIONS, r) or any(any_match(p, r) for p in _RELATIONS.values())
 
 
 def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
@@ -377,6 +393,8 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
         declined_here = bool(_DECLINE.search(r.surface))
         facts.declined = facts.declined or declined_here
         ages = _carer_ages(r, asked_age=i == len(readings) - 1 and "age" in asked)
+        if ages and facts.carer_age is not None and _about_the_cared_for(r):
+            ages = []  # 「パーキンソン病です。まだ50代で」 after the writer gave her age: the mother's age
         if ages:
             facts.carer_age = ages[-1]
             facts.stage = _stage_of_age(ages[-1])
@@ -485,7 +503,7 @@ def _need_section(facts: Facts) -> Optional[str]:
         return "koreisha_ikiiki"
     if "disability" in c:
         return "shogai_fukushi"
-    if "elderly" in c or "grandparent" in facts.relations:
+    if "elderly" in c or facts.relations & OLDER_RELATIVES:
         return "koreisha_ikiiki"
     if "development" in c:
         return "hattatsu_shien"
@@ -524,7 +542,7 @@ def destinations(facts: Facts, types: List[str]) -> List[str]:
         return out[:MAX_DESTINATIONS]
     if not types:
         return out
-    if "dementia" in c or "elderly" in c or "grandparent" in facts.relations:
+    if "dementia" in c or "elderly" in c or facts.relations & OLDER_RELATIVES:
         add("koreisha_ikiiki")
         if "kaigo_hoken" in n:
             add("kaigo_hoken")
