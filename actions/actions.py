@@ -36,6 +36,7 @@ class ActionAssessCarer(Action):
             asked=list(tracker.get_slot("asked") or []),
             crisis_lines_given=bool(tracker.get_slot("crisis_lines_given")),
             destinations_given=list(tracker.get_slot("destinations_given") or []),
+            awaiting=tracker.get_slot("awaiting") or "",
         )
         # Danger is read from the words (bot.lexicon), not from the crisis intent: DIET is
         # sure of 「もう疲れた」 as a crisis, and the lexicon is measured at recall 1.00.
@@ -59,6 +60,7 @@ class ActionAssessCarer(Action):
             SlotSet("asked", state.asked),
             SlotSet("crisis_lines_given", state.crisis_lines_given),
             SlotSet("destinations_given", state.destinations_given),
+            SlotSet("awaiting", state.awaiting),
             SlotSet("speech_style", "easy" if dialogue.easy_japanese(assessment) else "standard"),
             SlotSet("facts", assessment.facts.as_dict()),
         ]

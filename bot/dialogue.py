@@ -32,6 +32,12 @@ class State:
     asked: List[str] = field(default_factory=list)
     crisis_lines_given: bool = False
     destinations_given: List[str] = field(default_factory=list)
+    awaiting: str = ""  # the question asked last turn, if any
+
+
+# An answer to the bot's question is short and often looks like a question to the NLU
+# (「平日はフルタイムで働いてます」 -> faq): read these intents as an answer then.
+ANSWER_LOOKALIKES = {"faq", "out_of_scope", "nlu_fallback"}
 
 
 def easy_japanese(a: Assessment) -> bool:
@@ -92,6 +98,9 @@ def plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_re
     """
     easy = easy_japanese(a)
     replies: List[Reply] = []
+    if state.awaiting and intent in ANSWER_LOOKALIKES:
+        intent = "inform"
+    state.awaiting = ""
     if a.crisis and not state.crisis_lines_given:
         # The children's line is shown unless the person is known to be an adult.
         adult = a.facts.stage in ("youth", "adult") or a.user_role in ("employer",)
@@ -125,15 +134,15 @@ def plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_re
         if not a.crisis:
             replies.append(("utter_thanks_for_sharing", {}))
     if a.user_role == "carer" and not f.declined:
-        if f.stage is None and "age" not in state.asked:
-            state.asked.append("age")
-            return replies + [("utter_ask_age", {})]
-        if not f.relations and not f.conditions and "who" not in state.asked:
-            state.asked.append("who")
-            return replies + [("utter_ask_who", {})]
-        if f.stage in ("youth", "adult") and f.working is None and not f.student and "work" not in state.asked:
-            state.asked.append("work")
-            return replies + [("utter_ask_work", {})]
+        for question, missing in (
+            ("age", f.stage is None),
+            ("who", not f.relations and not f.conditions),
+            ("work", f.stage in ("youth", "adult") and f.working is None and not f.student),
+        ):
+            if missing and question not in state.asked:
+                state.asked.append(question)
+                state.awaiting = question
+                return replies + [(f"utter_ask_{question}", {})]
     dest_replies = _destination_replies(a, state, easy)
     if dest_replies:
         kind = _about_kind(a)

@@ -36,16 +36,32 @@ def extract(text: str, max_chars: int = japanese.MAX_CHARS) -> List[Dict[str, ob
     if not text.strip():
         return []
     norm, spans = japanese.normalize_with_map(text)
-    reading = Reading(raw=text, surface=norm, kana="")
+    reading = Reading.of(text, max_chars)
+    # Where each token of the hiragana-folded form lies in the original text.
+    tokens = japanese.tokenize(text)
+    hira_spans, at = [], 0
+    for t in tokens:
+        length = len(japanese.kata_to_hira(japanese.normalize(t.text)))
+        hira_spans.append((at, at + length, t.start, t.end))
+        at += length
+
+    def original(form: str, m) -> tuple:
+        if form == "surface":
+            return spans[m.start()][0], spans[m.end() - 1][1]
+        if form == "hira":
+            inside = [(s, e) for hs, he, s, e in hira_spans if hs < m.end() and m.start() < he]
+            if inside:
+                return inside[0][0], inside[-1][1]
+        return None
     found: List[Dict[str, object]] = []
     taken: Dict[str, List[tuple]] = {}
     for entity, groups in _GROUPS.items():
         for value, patterns in groups.items():
             for p in patterns:
-                for _, m in p.finditer(reading):
-                    if m.end() <= m.start():
-                        continue
-                    start, end = spans[m.start()][0], spans[m.end() - 1][1]
+                for form, m in p.finditer(reading):
+                    if m.end() <= m.start() or original(form, m) is None:
+                        continue  # a match in the reading has no place in the text
+                    start, end = original(form, m)
                     spans_of_entity = taken.setdefault(entity, [])
                     if any(s < end and start < e for s, e in spans_of_entity):
                         continue  # one entity of a kind per stretch of text: the first pattern wins

@@ -16,6 +16,7 @@ from typing import FrozenSet, Iterable, List, Optional, Pattern, Tuple
 
 from bot import japanese
 
+_KATAKANA_RUN = re.compile(r"^[\u30a0-\u30ff]{3,}$")
 _HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309f\u30fc|()?:+*.\[\]\\^$!<=]*$")
 
 
@@ -43,6 +44,9 @@ class Reading:
             folded = japanese.kata_to_hira(japanese.normalize(t.text))
             kana_starts.append(k)
             hira_starts.append(h)
+            if _KATAKANA_RUN.match(japanese.normalize(t.text)):
+                # MeCab lumps a run of katakana (ｵﾊﾞｱﾁｬﾝﾉｶｲｺﾞﾃﾞ) into odd tokens: any place may start a word.
+                hira_starts.extend(range(h + 1, h + len(folded)))
             kana.append(t.reading)
             hira.append(folded)
             k += len(t.reading)

@@ -80,7 +80,7 @@ _RECEIVER_BEFORE = re.compile(
     "(?:" + _KIN + r"|子|家族|おばあさん|おじいさん)(さん|様|ちゃん)?(は|が|も|、|です[。、]?|[（(])?(今年|もう|今|いま)?\s*$"
 )
 _RECEIVER_AFTER = re.compile(
-    r"^\s*(の(母|父|祖|ばあ|じい|おばあ|おじい|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義|両親|親|子|ママ|パパ|お母|お父|おかあ|おとう|家族)(?!親?です)|"
+    r"^\s*(の(母|父|祖|ばあ|じい|おばあ|おじい|弟|妹|兄|姉|夫|妻|主人|旦那|息子|娘|義|両親|親|ママ|パパ|お母|お父|おかあ|おとう|家族)(?!親?です)|の子(を|の)|"
     r"になる(母|父|祖|親)|で(寝たきり|要介護|認知|障|病|入院))"
 )
 
@@ -180,7 +180,7 @@ def _carer_ages(reading: Reading, asked_age: bool) -> List[int]:
         return [value * 10 if m.group(5) else value]
     for m in _PAREN_AGE.finditer(text):
         before = text[max(0, m.start() - 12) : m.start()]
-        if not _RECEIVER_BEFORE.search(before):
+        if not _RECEIVER_BEFORE.search(before) or re.search(r"(さん|様)$", before):
             ages.append(int(m.group(1)))
     if len(text) <= 24:
         for m in _LIST_NUMBER.finditer(text):
@@ -228,6 +228,7 @@ def _grade_stage(reading: Reading) -> Optional[str]:
 _SCHOOL_OF_OTHERS = re.compile(
     r"(弟|妹|息子|娘|子ども|子供|こども|孫|うちの子|長男|長女|次男|次女)(は|が|の|も)?[^。、]{0,4}"
     r"(小学|中学|高校|学校|支援学校|がっこう|小[1-6]|中[1-3]|高[1-3]|クラス|担任|給食|宿題)"
+    r"|(小学|中学|高校|支援学校)(生|校)?([1-6一二三四五六]年)?(生)?の(弟|妹|息子|娘|子|孫|長男|長女|次男|次女)"
 )
 _STUDENT = re.compile(r"大学|だいがく|専門学校|せんもんがっこう|短大|学生|がくせい|高校|中学|小学|浪人|院生|予備校|宅浪|ねんせい|年生")
 _NOT_A_STUDENT = re.compile(
@@ -434,6 +435,8 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     if receivers <= {"child", "spouse"} and "child" in receivers and not strong and not employer and not supporter:
         if "development" not in facts.conditions or not care_words:
             facts.care = False  # parenting a healthy child, or a first worry about development
+    if (facts.carer_age or 0) >= 65 and receivers & {"spouse", "sibling", "parent", "mother", "father"}:
+        facts.conditions.add("elderly")  # 老老介護: both are older
     own_family = self_ref or self_care
     facts.role = _role(
         facts,
@@ -501,6 +504,8 @@ def _need_section(facts: Facts) -> Optional[str]:
     c = facts.conditions
     if "dementia" in c:
         return "koreisha_ikiiki"
+    if "development" in c and "child" in facts.relations:
+        return "hattatsu_shien"  # a small child's development (療育, 言葉の遅れ), diagnosis or not
     if "disability" in c:
         return "shogai_fukushi"
     if "elderly" in c or facts.relations & OLDER_RELATIVES:

@@ -33,6 +33,7 @@ def test_a_child_gives_her_grade():
         SlotSet("asked", ["thanked", "age", "utter_about_young_carer"]),
         SlotSet("crisis_lines_given", False),
         SlotSet("destinations_given", ["kodomo_katei_soudan"]),
+        SlotSet("awaiting", ""),
         SlotSet("speech_style", "easy"),
         SlotSet(
             "facts",
@@ -126,3 +127,20 @@ def test_a_story_asked_as_a_question_is_heard_not_answered_with_an_faq():
     assert "utter_faq/ordinance" not in responses
     assert responses[-1] == "utter_ask_age"
     assert SlotSet("user_role", "carer") in events
+
+
+def test_an_answer_that_looks_like_a_question_is_read_as_an_answer():
+    state = json.loads((FIXTURES / "tracker_child_grade.json").read_text(encoding="utf-8"))
+    state["slots"] = {"asked": ["thanked", "age", "who", "work"], "awaiting": "work"}
+    state["events"] = [
+        {"event": "user", "text": "父の介護をしています。35歳です", "parse_data": {}},
+        {"event": "user", "text": "平日は会社で働いてます", "parse_data": {}},
+    ]
+    state["latest_message"] = {
+        "text": "平日は会社で働いてます",
+        "intent": {"name": "faq", "confidence": 0.6},
+        "response_selector": {"faq": {"response": {"utter_action": "utter_faq/what_is_business_carer"}}},
+    }
+    events, messages = _run(Tracker.from_dict(state))
+    assert "utter_faq/what_is_business_carer" not in [m["response"] for m in messages]
+    assert SlotSet("carer_types", ["youth_carer", "business_carer"]) in events
