@@ -72,7 +72,9 @@ _RECEIVER_AGE = re.compile(
     _KIN
     + r"(?:さん|ちゃん|様)?(?:は|が|も)?(?:もう|今年|今|いま)?\s*"
     + r"(?P<a>[0-9]{2}|[一二三四五六七八九十]{2,3})(?:歳|才|代|さい)?(?:で|に|を|です|の|、|。|$)"
-    r"|(?P<b>[0-9]{2}|[一二三四五六七八九十]{2,3})(?:歳|才|代)?の(?:お?母|お?父|祖母|祖父|ばあちゃん|じいちゃん|おばあ|おじい|主人|夫|妻|義母|義父|両親|親|男性|女性)(?!親?です)"
+    r"|(?P<c>[0-9]{2})(?:歳|才)?(?:近|ちか|を?超|を?過|すぎ)[^。]{0,4}" + _KIN
+    + r"|(?P<b>[0-9]{2}|[一二三四五六七八九十]{2,3})(?:歳|才|代)?の"
+    + r"(?:お?母|お?父|祖母|祖父|ばあちゃん|じいちゃん|おばあ|おじい|主人|夫|妻|義母|義父|両親|親|男性|女性)(?!親?です)"
 )
 _GRADE = re.compile(r"(小|中|高)(?:学|校)?\s*([1-6一二三四五六])\s*(?:年)?")
 _YEARS_WORKING = re.compile(r"(社会人|入社|しゃかいじん|にゅうしゃ)\s*([0-9一二三四五六七八九十]{1,3})\s*(年目|ねんめ)")
@@ -188,8 +190,8 @@ def _carer_ages(reading: Reading, asked_age: bool) -> List[int]:
                 ages.append(int(m.group(1)))
     for m in _AGE.finditer(text):
         value = kanji_number(m.group(1))
-        if value is None:
-            continue
+        if value is None or (value < 7 and m.group(2) != "代"):
+            continue  # 「2歳の子育て」: a small child is not the one writing
         if m.group(2) == "代" and value < 10:
             value *= 10
         before, after = text[max(0, m.start() - 12) : m.start()], text[m.end() : m.end() + 6]
@@ -299,7 +301,7 @@ def _receiver_ages(r: Reading) -> List[int]:
         if _RECEIVER_BEFORE.search(r.surface[max(0, m.start() - 12) : m.start()]):
             ages.append(int(m.group(1)))
     for m in _RECEIVER_AGE.finditer(r.surface):
-        value = kanji_number(m.group("a") or m.group("b") or "")
+        value = kanji_number(m.group("a") or m.group("b") or m.group("c") or "")
         if value:
             ages.append(value)
     return ages
@@ -435,7 +437,7 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     if receivers <= {"child", "spouse"} and "child" in receivers and not strong and not employer and not supporter:
         if "development" not in facts.conditions or not care_words:
             facts.care = False  # parenting a healthy child, or a first worry about development
-    if (facts.carer_age or 0) >= 65 and receivers & {"spouse", "sibling", "parent", "mother", "father"}:
+    if (facts.carer_age or 0) >= 70 and receivers & {"spouse", "sibling", "parent", "mother", "father"}:
         facts.conditions.add("elderly")  # 老老介護: both are older
     own_family = self_ref or self_care
     facts.role = _role(
@@ -443,7 +445,7 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
         employer=employer or (boss and not own_family),
         supporter=(supporter and not self_care) or ((mention or intro) and not own_family),
     )
-    if facts.role == "supporter" and facts.stage is None and _CHILD_DESCRIBED.search(everything):
+    if facts.role in ("supporter", "employer") and facts.stage is None and _CHILD_DESCRIBED.search(everything):
         facts.stage = "child"
     facts.student = facts.student or facts.stage == "child"
     if facts.role == "supporter":
