@@ -59,8 +59,7 @@ e2e: train ## end-to-end test stories, failing on any prediction error
 	$(RASA) test core --model models --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/core
 
 eval: train ## play the held-out conversations over REST and print the accuracy of the four slots
-	$(PY) -m bot.evaluate --set tests/eval/conversations.yml --json var/results/eval-dev.json
-	@if [ -f tests/eval/blind.yml ]; then $(PY) -m bot.evaluate --set tests/eval/blind.yml --json var/results/eval-blind.json; fi
+	$(PY) -m bot.evaluate --set tests/eval/*.yml --json var/results/eval.json
 
 nlu-report: $(STAMP) ## cross-validate intents (3 folds) and write reports/nlu/
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 3 --out reports/nlu

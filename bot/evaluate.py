@@ -81,8 +81,8 @@ def score(cases: List[Dict[str, Any]], results: List[Dict[str, Any]]) -> Dict[st
     }
 
 
-def play_online(cases: List[Dict[str, Any]], model: str, workers: int = 4) -> List[Dict[str, Any]]:
-    """Start the real stack and play every conversation over REST."""
+def play_online(sets: List[List[Dict[str, Any]]], model: str, workers: int = 4) -> List[List[Dict[str, Any]]]:
+    """Start the real stack once and play every conversation of every set over REST."""
     from bot import stack
 
     with tempfile.TemporaryDirectory() as tmp, stack.running(f"sqlite:///{tmp}/eval.db", model=model) as s:
@@ -93,32 +93,37 @@ def play_online(cases: List[Dict[str, Any]], model: str, workers: int = 4) -> Li
             return s.slots(sender)
 
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            return list(pool.map(one, cases))
+            return [list(pool.map(one, cases)) for cases in sets]
 
 
 def main(argv: List[str] | None = None) -> int:
     """Run the evaluation and print the figures; return 0 (the figures are the output)."""
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--set", type=Path, default=DEFAULT_SET)
+    p.add_argument("--set", type=Path, nargs="+", default=[DEFAULT_SET])
     p.add_argument("--model", default="models")
     p.add_argument("--offline", action="store_true")
     p.add_argument("--json", type=Path, help="also write the figures and misses here")
     args = p.parse_args(argv)
-    cases = load(args.set)
-    results = [play_offline(c["turns"]) for c in cases] if args.offline else play_online(cases, args.model)
-    report = score(cases, results)
-    for m in report["misses"]:
-        print(f"MISS {m['id']} {m['failed']}: {' / '.join(m['turns'])[:90]}")
-        print(f"     expected {json.dumps(m['expected'], ensure_ascii=False)}")
-        print(f"     got      {json.dumps(m['got'], ensure_ascii=False)}")
-    print()
-    print("| figure | value |\n|---|---|")
-    for k, v in report.items():
-        if k != "misses":
-            print(f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |")
+    sets = [load(path) for path in args.set]
+    if args.offline:
+        results = [[play_offline(c["turns"]) for c in cases] for cases in sets]
+    else:
+        results = play_online(sets, args.model)
+    reports = {}
+    for path, cases, got in zip(args.set, sets, results):
+        report = reports[path.name] = score(cases, got)
+        print(f"\n## {path.name}")
+        for m in report["misses"]:
+            print(f"MISS {m['id']} {m['failed']}: {' / '.join(m['turns'])[:90]}")
+            print(f"     expected {json.dumps(m['expected'], ensure_ascii=False)}")
+            print(f"     got      {json.dumps(m['got'], ensure_ascii=False)}")
+        print("\n| figure | value |\n|---|---|")
+        for k, v in report.items():
+            if k != "misses":
+                print(f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        args.json.write_text(json.dumps(reports, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 
