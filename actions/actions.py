@@ -2,41 +2,55 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+import functools
+import logging
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import dialogue, japanese, triage
+from bot.handoffs import Store
+
+logger = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=1)
+def store() -> Store:
+    """Open the hand-off store once, on first use (not at import)."""
+    return Store()
 
 
 def _user_texts(tracker: Tracker) -> List[str]:
-    """Return the user's messages of the current session, oldest first."""
+    """Return the user's messages of the current session, oldest first (buttons left out)."""
     texts: List[str] = []
     for event in tracker.events:
         if event.get("event") == "action" and event.get("name") == "action_session_start":
             texts = []
-        elif event.get("event") == "user" and event.get("text"):
+        elif event.get("event") == "user" and event.get("text") and not event["text"].startswith("/"):
             texts.append(event["text"])
     return texts
 
 
 class ActionAssessCarer(Action):
-    """Assess who is writing and where to go; set the four slots; ask or guide."""
+    """Assess who is writing and where to go; set the four slots; ask, guide, hand off."""
 
-    def name(self) -> str:
+    def name(self) -> Text:
         return "action_assess_carer"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[Dict[str, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         intent = tracker.latest_message.get("intent") or {}
         state = dialogue.State(
             asked=list(tracker.get_slot("asked") or []),
             crisis_lines_given=bool(tracker.get_slot("crisis_lines_given")),
             destinations_given=list(tracker.get_slot("destinations_given") or []),
             awaiting=tracker.get_slot("awaiting") or "",
+            consent=tracker.get_slot("consent") or "",
+            handoff_ref=tracker.get_slot("handoff_ref") or "",
+            contact_tries=int(tracker.get_slot("contact_tries") or 0),
         )
         # Danger is read from the words (bot.lexicon), not from the crisis intent: DIET is
         # sure of 「もう疲れた」 as a crisis, and the lexicon is measured at recall 1.00.
@@ -48,9 +62,10 @@ class ActionAssessCarer(Action):
             dispatcher.utter_message(response="utter_too_long")
         latest = tracker.latest_message.get("text") or ""
         faq = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
-        for response, values in dialogue.plan(
-            assessment, intent.get("name") or "", state, latest, faq.get("utter_action") or ""
-        ):
+        replies = dialogue.plan(assessment, intent.get("name") or "", state, latest, faq.get("utter_action") or "")
+        self._hand_off(tracker.sender_id, assessment, state)
+        for response, values in replies:
+            values = {k: (state.handoff_ref if v == dialogue.REF else v) for k, v in values.items()}
             dispatcher.utter_message(response=response, **values)
         return [
             SlotSet("carer_types", assessment.carer_types),
@@ -61,6 +76,25 @@ class ActionAssessCarer(Action):
             SlotSet("crisis_lines_given", state.crisis_lines_given),
             SlotSet("destinations_given", state.destinations_given),
             SlotSet("awaiting", state.awaiting),
+            SlotSet("consent", state.consent),
+            SlotSet("handoff_ref", state.handoff_ref),
+            SlotSet("contact_tries", state.contact_tries),
             SlotSet("speech_style", "easy" if dialogue.easy_japanese(assessment) else "standard"),
             SlotSet("facts", assessment.facts.as_dict()),
         ]
+
+    @staticmethod
+    def _hand_off(sender_id: str, a: triage.Assessment, state: dialogue.State) -> None:
+        """Create, refresh or complete the hand-off record, as the plan decided."""
+        destinations = a.handoff_destinations or (
+            ["kodomo_katei_soudan"] if dialogue.easy_japanese(a) else ["fukushi_somu"]
+        )
+        summary = dialogue.summarize(a)
+        if state.create_handoff and not state.handoff_ref:
+            record = store().create_handoff(sender_id, a.carer_types, a.user_role, destinations, a.crisis, summary)
+            state.handoff_ref = record["ref"]
+            logger.info("hand-off %s created for %s", state.handoff_ref, destinations)
+        elif state.handoff_ref:
+            store().update_from_conversation(state.handoff_ref, a.carer_types, a.user_role, destinations, a.crisis, summary)
+        if state.handoff_ref and state.contact:
+            store().set_contact(state.handoff_ref, state.contact)

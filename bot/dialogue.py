@@ -7,8 +7,10 @@ bookkeeping. The action server turns these into dispatcher calls.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from bot import catalog, triage
 from bot.triage import Assessment
@@ -33,6 +35,33 @@ class State:
     crisis_lines_given: bool = False
     destinations_given: List[str] = field(default_factory=list)
     awaiting: str = ""  # the question asked last turn, if any
+    consent: str = ""  # "", "asked", "yes" or "no"
+    handoff_ref: str = ""
+    contact_tries: int = 0
+    # Effects for the action to carry out: create the hand-off, store a contact.
+    create_handoff: bool = False
+    contact: Optional[str] = None
+
+
+# Filled in by the action once the hand-off exists.
+REF = "{ref}"
+_YES = re.compile(r"^(はい|うん|ええ|お願い|おねがい|いいよ|いいです|いい|大丈夫|だいじょうぶ|つないで|yes|ok|okay|おっけー|オッケー|よろしく)")
+_NO = re.compile(r"^(いいえ|いや|やめ|いらない|結構|けっこう|だめ|ダメ|遠慮|えんりょ|no|やっぱり)")
+_NO_CONTACT = re.compile(r"なし|ない|いらない|匿名|とくめい|残さない|のこさない|結構|けっこう|大丈夫|だいじょうぶ|no|パス|言いたくない")
+_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+
+
+def parse_contact(text: str) -> Tuple[str, Optional[str]]:
+    """Read a contact answer: ("email"|"phone", value), ("none", None) or ("invalid", None)."""
+    t = unicodedata.normalize("NFKC", text or "").strip().lower()
+    compact = re.sub(r"[\s\-()ー‐―]", "", t)
+    if _EMAIL.match(t.replace(" ", "")):
+        return "email", t.replace(" ", "")
+    if re.fullmatch(r"0\d{9,10}", compact):
+        return "phone", compact
+    if _NO_CONTACT.search(t):
+        return "none", None
+    return "invalid", None
 
 
 # An answer to the bot's question is short and often looks like a question to the NLU
@@ -98,14 +127,36 @@ def plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_re
     """
     easy = easy_japanese(a)
     replies: List[Reply] = []
-    if state.awaiting and intent in ANSWER_LOOKALIKES:
+    answering, state.awaiting = state.awaiting, ""
+    text = unicodedata.normalize("NFKC", latest_text or "").strip().lower()
+    # 「いいえ」 starts like 「いいよ」: read a no before a yes.
+    if answering == "consent" and (intent == "deny" or _NO.match(text)):
+        state.consent = "no"
+        return [("utter_handoff_declined", {})] + _contact_info(a)
+    if answering == "consent" and (intent == "affirm" or _YES.match(text)):
+        return _consented(a, state, easy)
+    if answering == "contact":
+        kind, value = parse_contact(latest_text)
+        if kind in ("email", "phone"):
+            state.contact = value
+            return [("utter_contact_saved", {"ref": state.handoff_ref})]
+        if kind == "none":
+            return [("utter_contact_none", {"ref": state.handoff_ref})]
+        if state.contact_tries < 1 and intent not in ("share_situation", "crisis", "employer_question", "supporter_concern"):
+            state.contact_tries += 1
+            state.awaiting = "contact"
+            return [("utter_contact_invalid", {})]
+    if answering and intent in ANSWER_LOOKALIKES:
         intent = "inform"
-    state.awaiting = ""
     if a.crisis and not state.crisis_lines_given:
         # The children's line is shown unless the person is known to be an adult.
         adult = a.facts.stage in ("youth", "adult") or a.user_role in ("employer",)
         replies.append(("utter_crisis", {"lines": catalog.format_crisis_lines(child=not adult)}))
         state.crisis_lines_given = True
+        if not state.consent:
+            # In danger, the hand-off does not wait for the profile.
+            state.consent, state.awaiting = "asked", "consent"
+            return replies + [("utter_ask_consent_crisis", {})]
     fixed = FIXED_REPLIES.get(intent) or (faq_response if intent == "faq" else None)
     if fixed:
         said = triage.read_facts([latest_text]) if latest_text else None
@@ -150,6 +201,65 @@ def plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_re
             state.asked.append(kind)
             replies.append((kind, {}))
         replies += dest_replies
+        if not state.consent and a.handoff_destinations:
+            state.consent, state.awaiting = "asked", "consent"
+            replies.append(("utter_ask_consent", {"name": catalog.destination(a.handoff_destinations[0])["name"]}))
     elif not replies:
         replies.append(("utter_thanks_for_sharing", {}))
     return replies
+
+
+def _consented(a: Assessment, state: State, easy: bool) -> List[Reply]:
+    state.consent = "yes"
+    state.create_handoff = True
+    state.awaiting = "contact"
+    first = a.handoff_destinations[0] if a.handoff_destinations else "fukushi_somu"
+    return [
+        ("utter_handoff_done", {"ref": REF, "name": catalog.destination(first)["name"]}),
+        ("utter_ask_contact", {}),
+    ]
+
+
+def _contact_info(a: Assessment) -> List[Reply]:
+    replies = []
+    for dest_id in a.handoff_destinations or ["fukushi_somu"]:
+        contact = catalog.contact_text(dest_id) or "連絡先は、鎌倉市のホームページか市役所の総合案内でご確認いただけます"
+        replies.append(("utter_contact_info", {"name": catalog.destination(dest_id)["name"], "contact": contact}))
+    return replies
+
+
+_LABELS = {
+    "relations": {
+        "mother": "母", "father": "父", "parent": "親", "grandparent": "祖父母", "parent_in_law": "義理の親",
+        "sibling": "きょうだい", "spouse": "配偶者", "child": "子", "grandchild": "孫", "relative": "親族",
+    },
+    "conditions": {
+        "dementia": "認知症", "elderly": "高齢", "disability": "障害", "development": "発達の心配",
+        "mental": "こころの病気", "addiction": "依存症", "illness": "病気", "weak_illness": "通院・体調",
+        "foreign": "日本語の支援",
+    },
+    "needs": {
+        "place": "居場所", "peers": "同じ立場の人との交流", "eat": "食事の場", "money": "お金の困りごと",
+        "food": "食べ物の困りごと", "work": "仕事", "parenting": "子育て", "kaigo_hoken": "介護保険",
+        "disability_service": "障害福祉サービス", "rest": "休息", "study": "学業",
+    },
+    "stage": {"child": "18歳未満（小中高生）", "youth": "18〜39歳", "adult": "40歳以上"},
+    "role": {"carer": "本人", "employer": "事業者・職場", "supporter": "支援者・周りの人", "other": "その他"},
+}
+
+
+def summarize(a: Assessment) -> str:
+    """Write a short summary of the extracted facts for the section's staff."""
+    f = a.facts
+    age = f"{f.carer_age}歳" if f.carer_age else _LABELS["stage"].get(f.stage or "", "不明")
+    work = {True: "就労あり", False: "就労なし", None: "不明"}[f.working] + ("・学生" if f.student else "")
+    parts = [
+        f"相談者: {_LABELS['role'][a.user_role]}",
+        f"ケアラーの年代: {age}（{work}）",
+        "ケアの相手: " + ("・".join(_LABELS["relations"][r] for r in sorted(f.relations)) or "不明"),
+        "理由: " + ("・".join(_LABELS["conditions"][c] for c in sorted(f.conditions)) or "不明"),
+        "希望: " + ("・".join(_LABELS["needs"][n] for n in sorted(f.needs)) or "特になし"),
+    ]
+    if a.crisis:
+        parts.insert(0, "【危険のサインあり】")
+    return " / ".join(parts)

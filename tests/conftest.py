@@ -1,6 +1,7 @@
 """Shared fixtures. Tests that need a server start the real one (bot.stack)."""
 
 import os
+import tempfile
 import sys
 from pathlib import Path
 
@@ -29,3 +30,5 @@ def live_stack(tmp_path_factory, trained_model):
 
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+# Tests never write to var/db: a fresh hand-off database for the whole run.
+os.environ.setdefault("HANDOFF_DB_URL", f"sqlite:///{tempfile.mkdtemp(prefix='handoff-')}/handoff.db")

@@ -33,7 +33,10 @@ def test_a_child_gives_her_grade():
         SlotSet("asked", ["thanked", "age", "utter_about_young_carer"]),
         SlotSet("crisis_lines_given", False),
         SlotSet("destinations_given", ["kodomo_katei_soudan"]),
-        SlotSet("awaiting", ""),
+        SlotSet("awaiting", "consent"),
+        SlotSet("consent", "asked"),
+        SlotSet("handoff_ref", ""),
+        SlotSet("contact_tries", 0),
         SlotSet("speech_style", "easy"),
         SlotSet(
             "facts",
@@ -54,8 +57,10 @@ def test_a_child_gives_her_grade():
         "utter_about_young_carer",
         "utter_destinations_intro",
         "utter_destination",
+        "utter_ask_consent",
     ]
     assert messages[2]["name"] == "こども家庭相談課"
+    assert messages[3]["name"] == "こども家庭相談課"
 
 
 def test_crisis_is_flagged_and_lines_given_once():

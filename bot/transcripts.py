@@ -1,0 +1,54 @@
+"""Read a conversation's transcript from Rasa's SQL tracker store (read-only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from typing import Any, Dict, List
+
+import sqlalchemy as sa
+
+DEFAULT_URL = "sqlite:///var/db/tracker.db"
+
+
+class Transcripts:
+    """User and bot turns of a conversation, with their times."""
+
+    def __init__(self, url: str = "") -> None:
+        self.engine = sa.create_engine(url or os.environ.get("TRACKER_DB_URL") or DEFAULT_URL, pool_pre_ping=True)
+
+    def turns(self, conversation_id: str) -> List[Dict[str, Any]]:
+        """Return the turns in order: {"who": "user"|"bot", "text", "at"}."""
+        query = sa.text(
+            "SELECT type_name, timestamp, data FROM events WHERE sender_id = :sid "
+            "AND type_name IN ('user', 'bot') ORDER BY id"
+        )
+        try:
+            with self.engine.connect() as c:
+                rows = c.execute(query, {"sid": conversation_id}).fetchall()
+        except sa.exc.OperationalError:  # no tracker store yet
+            return []
+        turns = []
+        for type_name, timestamp, data in rows:
+            event = json.loads(data or "{}")
+            text = event.get("text") or ""
+            if type_name == "user" and text.startswith("/"):
+                text = {"/affirm": "はい", "/deny": "いいえ"}.get(text, text)  # a button
+            turns.append(
+                {
+                    "who": type_name,
+                    "text": text,
+                    "at": dt.datetime.utcfromtimestamp(timestamp) if timestamp else None,
+                }
+            )
+        return turns
+
+    def delete(self, conversation_ids: List[str], older_than: dt.datetime) -> int:
+        """Delete the events of these conversations and every event older than a time."""
+        with self.engine.begin() as c:
+            n = 0
+            for sid in conversation_ids:
+                n += c.execute(sa.text("DELETE FROM events WHERE sender_id = :sid"), {"sid": sid}).rowcount or 0
+            n += c.execute(sa.text("DELETE FROM events WHERE timestamp < :t"), {"t": older_than.timestamp()}).rowcount or 0
+            return n

@@ -1,0 +1,98 @@
+"""Hand-off with consent, turn by turn through action_assess_carer and a real SQLite store."""
+
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import actions
+from bot.handoffs import Staff, Store
+
+
+class Conversation:
+    """Run the action turn after turn, carrying the slots as the Rasa server would."""
+
+    def __init__(self, sender: str):
+        self.sender, self.slots, self.events = sender, {}, [{"event": "action", "name": "action_session_start"}]
+
+    def say(self, text: str, intent: str = "share_situation"):
+        self.events.append({"event": "user", "text": text, "parse_data": {}})
+        tracker = Tracker.from_dict(
+            {
+                "sender_id": self.sender,
+                "slots": dict(self.slots),
+                "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.9}},
+                "events": list(self.events),
+                "paused": False,
+                "followup_action": None,
+                "active_loop": {},
+                "latest_action_name": "action_listen",
+            }
+        )
+        dispatcher = CollectingDispatcher()
+        for event in asyncio.run(actions.ActionAssessCarer().run(dispatcher, tracker, {})):
+            self.slots[event["name"]] = event["value"]
+        return dispatcher.messages
+
+
+@pytest.fixture()
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{tmp_path}/handoff.db")
+    actions.store.cache_clear()
+    yield Store()
+    actions.store.cache_clear()
+
+
+ADMIN = Staff("admin", "fukushi_somu", True)
+
+
+def test_consent_creates_a_record_with_a_reference_and_an_optional_contact(store):
+    c = Conversation("conv-yes")
+    messages = c.say("認知症の母を介護しています。52歳の会社員です")
+    assert [m["response"] for m in messages][-1] == "utter_ask_consent"
+    done = c.say("はい", "affirm")
+    assert done[0]["response"] == "utter_handoff_done"
+    ref = done[0]["ref"]
+    assert ref.startswith("KC-") and c.slots["handoff_ref"] == ref
+    record = store.get(ADMIN, ref)
+    assert record["conversation_id"] == "conv-yes"
+    assert record["destinations"][0] == "koreisha_ikiiki"
+    assert record["carer_types"] == ["business_carer"]
+    assert "認知症" in record["summary"] and record["contact"] is None
+
+    assert c.say("0467-12-3456", "inform")[0]["response"] == "utter_contact_saved"
+    assert store.get(ADMIN, ref)["contact"] == "0467123456"
+
+
+def test_an_invalid_contact_is_asked_again_once_then_none_is_accepted(store):
+    c = Conversation("conv-contact")
+    c.say("高2です。弟に障害があって毎日世話をしています")
+    ref = c.say("はい", "affirm")[0]["ref"]
+    assert c.say("abc@", "inform")[0]["response"] == "utter_contact_invalid"
+    assert c.say("なしで", "inform")[0]["response"] == "utter_contact_none"
+    assert store.get(ADMIN, ref)["contact"] is None
+
+
+def test_no_means_no_record_and_only_the_contact_information(store):
+    c = Conversation("conv-no")
+    c.say("認知症の父を介護しています。60代で仕事はしていません")
+    messages = c.say("いいえ", "deny")
+    assert messages[0]["response"] == "utter_handoff_declined"
+    assert {m["response"] for m in messages[1:]} == {"utter_contact_info"}
+    assert store.list_handoffs(ADMIN) == []
+    assert c.slots["consent"] == "no"
+
+
+def test_a_crisis_asks_consent_at_once_and_stands_first(store):
+    Conversation("conv-calm").say("高1です。母が病気で家事をしています")
+    calm = Conversation("conv-calm2")
+    calm.say("高1です。母が病気で家事をしています")
+    calm.say("はい", "affirm")
+    c = Conversation("conv-crisis")
+    messages = c.say("もう死にたい")
+    assert [m["response"] for m in messages] == ["utter_crisis", "utter_ask_consent_crisis"]
+    ref = c.say("うん", "affirm")[0]["ref"]
+    listed = store.list_handoffs(ADMIN)
+    assert listed[0]["ref"] == ref and listed[0]["crisis"] is True
+    assert len(listed) == 2
