@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -36,12 +36,12 @@ def _user_texts(tracker: Tracker) -> List[str]:
 class ActionAssessCarer(Action):
     """Assess who is writing and where to go; set the four slots; ask, guide, hand off."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_assess_carer"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         intent = tracker.latest_message.get("intent") or {}
         state = dialogue.State(
             asked=list(tracker.get_slot("asked") or []),

@@ -45,7 +45,9 @@ class State:
 
 # Filled in by the action once the hand-off exists.
 REF = "{ref}"
-_YES = re.compile(r"^(はい|うん|ええ|お願い|おねがい|いいよ|いいです|いい|大丈夫|だいじょうぶ|つないで|yes|ok|okay|おっけー|オッケー|よろしく)")
+_YES = re.compile(
+    r"^(はい|うん|ええ|お願い|おねがい|いいよ|いいです|いい|大丈夫|だいじょうぶ|つないで|yes|ok|okay|おっけー|オッケー|よろしく)"
+)
 _NO = re.compile(r"^(いいえ|いや|やめ|いらない|結構|けっこう|だめ|ダメ|遠慮|えんりょ|no|やっぱり)")
 _NO_CONTACT = re.compile(r"なし|ない|いらない|匿名|とくめい|残さない|のこさない|結構|けっこう|大丈夫|だいじょうぶ|no|パス|言いたくない")
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")

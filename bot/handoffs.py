@@ -328,7 +328,7 @@ class Store:
 
     def authenticate(self, username: str, password: str) -> Optional[Staff]:
         """Return the member of staff if the password is right, else None."""
-        from argon2.exceptions import VerificationError, VerifyMismatchError, InvalidHashError
+        from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
         with self.session() as s:
             user = s.query(StaffUser).filter_by(username=username).first()

@@ -1,8 +1,8 @@
 """Shared fixtures. Tests that need a server start the real one (bot.stack)."""
 
 import os
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
