@@ -44,6 +44,21 @@ class Transcripts:
             )
         return turns
 
+    def conversations_by_month(self) -> Dict[str, int]:
+        """Return the number of conversations that started in each month (UTC)."""
+        query = sa.text("SELECT sender_id, MIN(timestamp) FROM events GROUP BY sender_id")
+        try:
+            with self.engine.connect() as c:
+                rows = c.execute(query).fetchall()
+        except sa.exc.OperationalError:
+            return {}
+        counts: Dict[str, int] = {}
+        for _, first in rows:
+            if first:
+                month = dt.datetime.utcfromtimestamp(first).strftime("%Y-%m")
+                counts[month] = counts.get(month, 0) + 1
+        return counts
+
     def delete(self, conversation_ids: List[str], older_than: dt.datetime) -> int:
         """Delete the events of these conversations and every event older than a time."""
         with self.engine.begin() as c:

@@ -1,7 +1,4 @@
-"""The web app (port 8000): a plain page and a health route.
-
-The chat widget and the staff console are built on this app factory later.
-"""
+"""The web app (port 8000): a page, a health route and the staff console (/staff)."""
 
 from __future__ import annotations
 
@@ -19,9 +16,12 @@ PAGE = """<!doctype html>
 """
 
 
-def create_app(name: str = "kamakura_web") -> Sanic:
-    """Create the web app."""
+def create_app(name: str = "kamakura_web", store=None, transcripts=None) -> Sanic:
+    """Create the web app: a page, /health, and the staff console under /staff."""
+    from bot.web.staff import create_blueprint
+
     app = Sanic(name)
+    app.blueprint(create_blueprint(store, transcripts))
 
     @app.get("/health")
     async def health(_: Request):

@@ -1,0 +1,340 @@
+"""The staff console (/staff): hand-offs by section, transcripts, notes, status, CSV, outcomes.
+
+Security: argon2 password hashes (bot.handoffs), a signed HttpOnly SameSite=Strict
+session cookie that expires, a CSRF token on every form, login attempts limited per
+address and per account, and a 404 for any case the account may not see.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hmac
+import io
+import os
+import secrets
+import statistics
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+from urllib.parse import urlencode
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bot import catalog
+from bot.handoffs import STATUS_LABELS, STATUSES, Staff, Store
+from bot.transcripts import Transcripts
+
+SESSION_COOKIE = "kc_staff"
+LOGIN_CSRF_COOKIE = "kc_login_csrf"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+CHART_JS = Path(__file__).resolve().parents[2] / "node_modules" / "chart.js" / "dist" / "chart.umd.js"
+CARER_LABELS = {"young_carer": "ヤングケアラー", "youth_carer": "若者ケアラー", "business_carer": "ビジネスケアラー", "carer": "ケアラー"}
+ROLE_LABELS = {"carer": "本人", "employer": "事業者", "supporter": "支援者", "other": "その他"}
+
+
+class Settings:
+    """Console settings from the environment."""
+
+    def __init__(self) -> None:
+        self.secret = os.environ.get("STAFF_SECRET_KEY") or secrets.token_hex(32)
+        self.session_seconds = int(os.environ.get("STAFF_SESSION_SECONDS", str(8 * 3600)))
+        self.max_failures = int(os.environ.get("STAFF_MAX_LOGIN_FAILURES", "5"))
+        self.lockout_seconds = int(os.environ.get("STAFF_LOCKOUT_SECONDS", str(15 * 60)))
+        self.secure_cookie = os.environ.get("STAFF_COOKIE_SECURE", "false").lower() == "true"
+
+
+class LoginLimiter:
+    """Failed logins per key (address, account) within a window."""
+
+    def __init__(self, max_failures: int, window: int) -> None:
+        self.max_failures, self.window = max_failures, window
+        self.failures: Dict[str, List[float]] = defaultdict(list)
+
+    def blocked(self, *keys: str) -> bool:
+        """Return True when any key had too many recent failures."""
+        cutoff = time.monotonic() - self.window
+        for key in keys:
+            self.failures[key] = [t for t in self.failures[key] if t > cutoff]
+            if len(self.failures[key]) >= self.max_failures:
+                return True
+        return False
+
+    def fail(self, *keys: str) -> None:
+        """Record a failure."""
+        for key in keys:
+            self.failures[key].append(time.monotonic())
+
+    def reset(self, *keys: str) -> None:
+        """Forget the failures after a success."""
+        for key in keys:
+            self.failures.pop(key, None)
+
+
+def _sections() -> Dict[str, str]:
+    return {k: v["name"] for k, v in catalog.load()["destinations"].items() if v["kind"] == "section"}
+
+
+def _parse_date(value: Optional[str]) -> Optional[dt.date]:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transcripts] = None) -> Blueprint:
+    """Return the /staff blueprint over a hand-off store and the tracker store."""
+    bp = Blueprint("staff", url_prefix="/staff")
+    settings = Settings()
+    store = store or Store()
+    transcripts = transcripts or Transcripts()
+    serializer = URLSafeTimedSerializer(settings.secret, salt="kc-staff-session")
+    limiter = LoginLimiter(settings.max_failures, settings.lockout_seconds)
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+    env.globals.update(
+        sections=_sections(),
+        status_labels=STATUS_LABELS,
+        statuses=STATUSES,
+        carer_labels=CARER_LABELS,
+        role_labels=ROLE_LABELS,
+        destination_name=lambda d: catalog.load()["destinations"].get(d, {}).get("name", d),
+    )
+
+    def render(name: str, status: int = 200, **context: Any):
+        resp = response.html(env.get_template(name).render(**context), status=status)
+        # The console shows personal data: never cache, never frame.
+        resp.headers.update({"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+                             "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'"})
+        return resp
+
+    def set_cookie(resp, name: str, value: str, max_age: int) -> None:
+        resp.cookies[name] = value
+        cookie = resp.cookies[name]
+        cookie["httponly"] = True
+        cookie["samesite"] = "Strict"
+        cookie["path"] = "/staff"
+        cookie["max-age"] = max_age
+        if settings.secure_cookie:
+            cookie["secure"] = True
+
+    def session(request: Request) -> Optional[Dict[str, Any]]:
+        raw = request.cookies.get(SESSION_COOKIE)
+        if not raw:
+            return None
+        try:
+            data = serializer.loads(raw, max_age=settings.session_seconds)
+        except (SignatureExpired, BadSignature):
+            return None
+        staff = store.staff(data.get("u", ""))
+        return {"staff": staff, "csrf": data.get("c", "")} if staff else None
+
+    def login_redirect():
+        return response.redirect("/staff/login")
+
+    def csrf_ok(request: Request, sess: Dict[str, Any]) -> bool:
+        sent = request.form.get("csrf_token") or ""
+        return bool(sent) and hmac.compare_digest(sent, sess["csrf"])
+
+    @bp.get("/login")
+    async def login_form(request: Request):
+        token = secrets.token_urlsafe(24)
+        resp = render("staff/login.html", csrf=token, error=None)
+        set_cookie(resp, LOGIN_CSRF_COOKIE, token, 600)
+        return resp
+
+    @bp.post("/login")
+    async def login(request: Request):
+        username = (request.form.get("username") or "").strip()
+        password = request.form.get("password") or ""
+        sent, expected = request.form.get("csrf_token") or "", request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+        if not sent or not hmac.compare_digest(sent, expected):
+            return response.text("CSRF token missing or invalid", status=403)
+        keys = (f"ip:{request.ip}", f"user:{username}")
+        if limiter.blocked(*keys):
+            return render("staff/login.html", status=429, csrf=sent,
+                          error="ログインの失敗が続いたため、しばらく時間をおいてからお試しください。")
+        staff = store.authenticate(username, password)
+        if staff is None:
+            limiter.fail(*keys)
+            return render("staff/login.html", status=401, csrf=sent, error="ユーザー名またはパスワードが違います。")
+        limiter.reset(*keys)
+        store.audit(staff, "login")
+        resp = response.redirect("/staff/")
+        set_cookie(resp, SESSION_COOKIE, serializer.dumps({"u": staff.username, "c": secrets.token_urlsafe(24)}),
+                   settings.session_seconds)
+        return resp
+
+    @bp.post("/logout")
+    async def logout(request: Request):
+        sess = session(request)
+        if sess and csrf_ok(request, sess):
+            store.audit(sess["staff"], "logout")
+        resp = response.redirect("/staff/login")
+        del resp.cookies[SESSION_COOKIE]
+        return resp
+
+    def filters(request: Request) -> Dict[str, Any]:
+        return {
+            "section": request.args.get("section", ""),
+            "status": request.args.get("status", ""),
+            "carer_type": request.args.get("carer_type", ""),
+            "crisis": request.args.get("crisis", ""),
+            "date_from": _parse_date(request.args.get("date_from")),
+            "date_to": _parse_date(request.args.get("date_to")),
+            "q": request.args.get("q", "").strip(),
+        }
+
+    @bp.get("/")
+    async def index(request: Request):
+        sess = session(request)
+        if not sess:
+            return login_redirect()
+        f = filters(request)
+        rows = store.list_handoffs(sess["staff"], **f)
+        query = urlencode({k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in f.items() if v})
+        return render("staff/list.html", staff=sess["staff"], csrf=sess["csrf"], rows=rows, f=f, query=query)
+
+    @bp.get("/h/<ref:str>")
+    async def detail(request: Request, ref: str):
+        sess = session(request)
+        if not sess:
+            return login_redirect()
+        record = store.get(sess["staff"], ref)
+        if record is None:
+            return render("staff/not_found.html", status=404, staff=sess["staff"], csrf=sess["csrf"])
+        store.audit(sess["staff"], "view", ref)
+        return render("staff/detail.html", staff=sess["staff"], csrf=sess["csrf"], h=record,
+                      turns=transcripts.turns(record["conversation_id"]))
+
+    async def change(request: Request, ref: str, apply):
+        sess = session(request)
+        if not sess:
+            return login_redirect()
+        if not csrf_ok(request, sess):
+            return response.text("CSRF token missing or invalid", status=403)
+        if store.get(sess["staff"], ref) is None:
+            return render("staff/not_found.html", status=404, staff=sess["staff"], csrf=sess["csrf"])
+        if not apply(sess["staff"]):
+            return response.text("入力を確認してください。", status=400)
+        return response.redirect(f"/staff/h/{ref}")
+
+    @bp.post("/h/<ref:str>/status")
+    async def status(request: Request, ref: str):
+        return await change(request, ref, lambda s: store.set_status(s, ref, request.form.get("status", "")))
+
+    @bp.post("/h/<ref:str>/note")
+    async def note(request: Request, ref: str):
+        return await change(request, ref, lambda s: store.add_note(s, ref, request.form.get("text", "")))
+
+    @bp.post("/h/<ref:str>/transfer")
+    async def transfer(request: Request, ref: str):
+        to = request.form.get("to_section", "")
+        if to not in _sections():
+            return response.text("入力を確認してください。", status=400)
+        return await change(request, ref, lambda s: store.transfer(s, ref, to, request.form.get("reason", "")))
+
+    def csv_response(name: str, header: List[str], rows: List[List[Any]]):
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        # UTF-8 with BOM, so that Excel opens the Japanese correctly.
+        return response.raw(
+            "\ufeff".encode() + out.getvalue().encode("utf-8"),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
+    @bp.get("/export.csv")
+    async def export(request: Request):
+        sess = session(request)
+        if not sess:
+            return login_redirect()
+        rows = store.list_handoffs(sess["staff"], **filters(request))
+        store.audit(sess["staff"], "export", detail=f"{len(rows)} rows")
+        return csv_response(
+            "handoffs.csv",
+            ["受付番号", "受付日時(UTC)", "状態", "危険のサイン", "ケアラーの種類", "相談者", "つなぎ先", "要約", "連絡先"],
+            [
+                [r["ref"], r["created_at"].isoformat(sep=" "), STATUS_LABELS[r["status"]], "あり" if r["crisis"] else "",
+                 "・".join(CARER_LABELS.get(t, t) for t in r["carer_types"]), ROLE_LABELS.get(r["user_role"], r["user_role"]),
+                 "・".join(env.globals["destination_name"](d) for d in r["destinations"]), r["summary"], r["contact"] or ""]
+                for r in rows
+            ],
+        )
+
+    def outcomes(staff: Staff) -> Dict[str, Any]:
+        rows = store.list_handoffs(staff)
+        months: Dict[str, Dict[str, Any]] = defaultdict(lambda: {"handoffs": 0, "crisis": 0, "kinds": Counter(), "hours": []})
+        sections: Counter = Counter()
+        statuses: Counter = Counter()
+        for r in rows:
+            m = months[r["created_at"].strftime("%Y-%m")]
+            m["handoffs"] += 1
+            m["crisis"] += r["crisis"]
+            m["kinds"].update(r["carer_types"])
+            if r["first_action_at"]:
+                m["hours"].append((r["first_action_at"] - r["created_at"]).total_seconds() / 3600)
+            sections.update(r["destinations"][:1])
+            statuses[r["status"]] += 1
+        consultations = transcripts.conversations_by_month() if staff.sees_all else {}
+        table = []
+        for month in sorted(set(months) | set(consultations)):
+            m = months[month]
+            table.append({
+                "month": month, "consultations": consultations.get(month, ""), "handoffs": m["handoffs"],
+                "crisis": m["crisis"], **{k: m["kinds"][k] for k in CARER_LABELS},
+                "median_hours": round(statistics.median(m["hours"]), 1) if m["hours"] else "",
+            })
+        chart = {
+            "months": [t["month"] for t in table],
+            "handoffs": [t["handoffs"] for t in table],
+            "crisis": [t["crisis"] for t in table],
+            "section_names": [env.globals["destination_name"](s) for s in sections],
+            "section_counts": list(sections.values()),
+        }
+        return {"table": table, "sections": sections, "statuses": statuses, "chart": chart}
+
+    @bp.get("/outcomes")
+    async def outcomes_page(request: Request):
+        sess = session(request)
+        if not sess:
+            return login_redirect()
+        return render("staff/outcomes.html", staff=sess["staff"], csrf=sess["csrf"], o=outcomes(sess["staff"]))
+
+    @bp.get("/outcomes.csv")
+    async def outcomes_csv(request: Request):
+        sess = session(request)
+        if not sess:
+            return login_redirect()
+        o = outcomes(sess["staff"])
+        header = ["月", "相談件数", "つなぎ件数", "危険のサイン", *CARER_LABELS.values(), "初動までの時間(中央値・時間)"]
+        return csv_response("outcomes.csv", header, [
+            [t["month"], t["consultations"], t["handoffs"], t["crisis"], *[t[k] for k in CARER_LABELS], t["median_hours"]]
+            for t in o["table"]
+        ])
+
+    @bp.get("/audit")
+    async def audit(request: Request):
+        sess = session(request)
+        if not sess:
+            return login_redirect()
+        if not sess["staff"].is_admin:
+            return render("staff/not_found.html", status=404, staff=sess["staff"], csrf=sess["csrf"])
+        return render("staff/audit.html", staff=sess["staff"], csrf=sess["csrf"], entries=store.audit_log())
+
+    @bp.get("/static/chart.js")
+    async def chart_js(request: Request):
+        if not CHART_JS.exists():
+            return response.text("chart.js is not installed (make install runs npm ci)", status=404)
+        return await response.file(str(CHART_JS), headers={"Cache-Control": "max-age=86400"})
+
+    @bp.get("/static/outcomes.js")
+    async def outcomes_js(request: Request):
+        return await response.file(str(TEMPLATES / "staff" / "outcomes.js"))
+
+    return bp
