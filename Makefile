@@ -15,21 +15,29 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
 export TRACKER_DB_URL ?= sqlite:///var/db/tracker.db
+export HANDOFF_DB_URL ?= sqlite:///var/db/handoff.db
 
-.PHONY: help install train run test lint validate pytest e2e eval nlu-report clean
+.PHONY: help install browser train run test lint validate pytest e2e eval nlu-report clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.in requirements-dev.in constraints.txt
+$(STAMP): requirements.in requirements-dev.in constraints.txt package.json package-lock.json
 	@./scripts/find-python310 >/dev/null
 	@test -x $(PY) || "$$(./scripts/find-python310)" -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip==24.3.1"
 	$(PY) -m pip install -q -r requirements.in -r requirements-dev.in -c constraints.txt
 	$(PY) -m pip check
+	npm ci --no-audit --no-fund --silent
 	@touch $@
 
 install: $(STAMP) ## create .venv with Python 3.10 and install the pinned dependencies
+
+browser: ## install Debian's Chromium and Japanese fonts for the browser tests (apt, if missing)
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
 
 train: $(STAMP) ## train a model if the data, domain or config changed since the last one
 	@mkdir -p models
@@ -52,7 +60,7 @@ lint: $(STAMP) ## ruff over the Python code
 validate: $(STAMP) ## rasa data validate
 	$(RASA) data validate  # not --fail-on-warnings: responses uttered by action_assess_carer are not in stories
 
-pytest: train ## the pytest suite (starts real servers where a test needs them)
+pytest: train browser ## the pytest suite (starts real servers and Chromium where a test needs them)
 	$(PY) -m pytest -q tests
 
 e2e: train ## end-to-end test stories, failing on any prediction error
