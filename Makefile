@@ -16,6 +16,7 @@ export PYTHONHASHSEED := 0
 export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
 export TRACKER_DB_URL ?= sqlite:///var/db/tracker.db
 export HANDOFF_DB_URL ?= sqlite:///var/db/handoff.db
+export RASA_URL ?= http://localhost:5005
 
 .PHONY: help install browser train run test lint validate pytest e2e eval nlu-report clean
 

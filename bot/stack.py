@@ -53,6 +53,14 @@ class Stack:
     actions_url: str
     token: str
     db_url: str
+    rasa_pid: int = 0
+
+    def stop_rasa(self) -> None:
+        """Stop the Rasa server now (an outage, for tests); the action server stays."""
+        try:
+            os.killpg(self.rasa_pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
     def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
         """Send one message over the REST channel; return the bot's messages."""
@@ -99,6 +107,7 @@ def running(
     log_dir: Optional[Path] = None,
     timeout: float = 240.0,
     actions_url: Optional[str] = None,
+    rasa_port: Optional[int] = None,
 ) -> Iterator[Stack]:
     """Start the action server (unless ``actions_url`` is given) and a Rasa server.
 
@@ -108,6 +117,7 @@ def running(
         log_dir: where the processes' output goes (default: a temp folder).
         timeout: seconds to wait for each server to be ready.
         actions_url: reuse a running action server instead of starting one.
+        rasa_port: the Rasa server's port (default: a free one).
     """
     log_dir = Path(log_dir or ROOT / "var" / "logs")
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -124,7 +134,7 @@ def running(
             )
             actions_url = f"http://127.0.0.1:{aport}"
             _wait(f"{actions_url}/health", actions_proc, timeout)
-        rport = free_port()
+        rport = rasa_port or free_port()
         env.update(ACTION_ENDPOINT_URL=f"{actions_url}/webhook", TRACKER_DB_URL=db_url)
         rasa_proc = subprocess.Popen(
             [str(BIN / "rasa"), "run", "--enable-api", f"--auth-token={token}", "--port", str(rport),
@@ -134,7 +144,7 @@ def running(
         )
         rasa_url = f"http://127.0.0.1:{rport}"
         _wait(f"{rasa_url}/status?token={token}", rasa_proc, timeout, ready=lambda b: bool(b.get("model_id")))
-        yield Stack(rasa_url=rasa_url, actions_url=actions_url, token=token, db_url=db_url)
+        yield Stack(rasa_url=rasa_url, actions_url=actions_url, token=token, db_url=db_url, rasa_pid=rasa_proc.pid)
     finally:
         _stop(rasa_proc)
         _stop(actions_proc)

@@ -1,4 +1,4 @@
-"""The web app (port 8000): a page, a health route and the staff console (/staff)."""
+"""The web app (port 8000): the chat widget (/widget.js, /demo), /health, and the staff console (/staff)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,19 @@ PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>鎌倉市 ケアラー相談チャット</title></head>
 <body><main><h1>鎌倉市 ケアラー相談チャット</h1>
-<p>ご家族のお世話や介護について相談できるチャットです（準備中）。</p></main></body></html>
+<p>ご家族のお世話や介護について相談できるチャットです。<a href="/demo">デモページ</a>で試せます。</p></main></body></html>
 """
 
 
 def create_app(name: str = "kamakura_web", store=None, transcripts=None) -> Sanic:
     """Create the web app: a page, /health, and the staff console under /staff."""
-    from bot.web.staff import create_blueprint
+    from bot.handoffs import Store
+    from bot.web import chat, staff
 
     app = Sanic(name)
-    app.blueprint(create_blueprint(store, transcripts))
+    store = store or Store()
+    app.blueprint(staff.create_blueprint(store, transcripts))
+    app.blueprint(chat.create_blueprint(store))
 
     @app.get("/health")
     async def health(_: Request):

@@ -1,0 +1,258 @@
+/*
+ * 鎌倉市 ケアラー相談チャット: the widget for any page.
+ *
+ *   <script src="http://HOST:8000/widget.js" data-exit-url="https://www.city.kamakura.kanagawa.jp/" defer></script>
+ *
+ * Options (data-* on the script tag):
+ *   data-server        where /chat/send lives (default: the origin of this script)
+ *   data-exit-url      the neutral page that 「会話を消して閉じる」 leaves for (default: SERVER/neutral)
+ *   data-offline-after seconds without the bot before the widget says so and shows the crisis lines (default 20)
+ *
+ * Privacy on a shared device: history lives in sessionStorage (this tab only), no cookies.
+ * Never lose a message: each message has an id; unsent ones stay, marked 未送信, and are
+ * retried until the server answers; the server relays each id to the bot exactly once.
+ */
+(function () {
+  "use strict";
+  if (window.__kcChatLoaded) { return; }
+  window.__kcChatLoaded = true;
+
+  var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  var SERVER = (script && script.getAttribute("data-server")) || (script ? new URL(script.src, location.href).origin : "");
+  var EXIT_URL = (script && script.getAttribute("data-exit-url")) || SERVER + "/neutral";
+  var OFFLINE_AFTER = 1000 * Number((script && script.getAttribute("data-offline-after")) || 20);
+  var KEY = "kc-chat-v1";
+  var RETRY_MS = 3000;
+
+  var WELCOME = "こんにちは。鎌倉市の「ケアラー相談チャット」です。家族のお世話や介護のことを、なんでも話してください。" +
+    "\n画面の「会話を消して閉じる」を押すと、この会話はこの端末から消えて、別のページに移ります。";
+
+  function randomId() {
+    var a = new Uint8Array(12);
+    (window.crypto || window.msCrypto).getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // ---- state (sessionStorage only) ---------------------------------------------
+  function load() {
+    try { return JSON.parse(sessionStorage.getItem(KEY)) || null; } catch (e) { return null; }
+  }
+  var state = load() || { sender: "w" + randomId(), open: false, large: false, items: [], lines: null };
+  function save() {
+    try { sessionStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* private mode: keep in memory */ }
+  }
+  if (!state.items.length) { state.items.push({ who: "bot", text: WELCOME, id: "welcome" }); save(); }
+
+  // ---- styles -------------------------------------------------------------------
+  var css = [
+    ".kc-root{--kc-accent:#0b5394;--kc-ink:#1f2933;--kc-bg:#fff;--kc-soft:#e8f1fa;position:fixed;right:16px;bottom:16px;z-index:2147483000;font-family:'Noto Sans CJK JP','Hiragino Sans','Yu Gothic',sans-serif;color:var(--kc-ink);font-size:16px;line-height:1.6}",
+    ".kc-root.kc-large{font-size:20px}",
+    ".kc-root *{box-sizing:border-box}",
+    ".kc-launch{background:var(--kc-accent);color:#fff;border:0;border-radius:999px;padding:.8em 1.3em;font:inherit;font-weight:bold;box-shadow:0 2px 8px rgba(0,0,0,.3);cursor:pointer}",
+    ".kc-panel{display:none;flex-direction:column;width:min(420px,calc(100vw - 16px));height:min(640px,calc(100vh - 32px));background:var(--kc-bg);border:1px solid #9aa5b1;border-radius:12px;box-shadow:0 4px 24px rgba(0,0,0,.25);overflow:hidden}",
+    ".kc-root.kc-open .kc-panel{display:flex}.kc-root.kc-open .kc-launch{display:none}",
+    "@media (max-width:480px){.kc-root.kc-open{right:0;bottom:0;left:0;top:0}.kc-root.kc-open .kc-panel{width:100vw;height:100%;border-radius:0}}",
+    ".kc-head{display:flex;flex-wrap:wrap;gap:.4em;align-items:center;padding:.5em .6em;background:var(--kc-accent);color:#fff}",
+    ".kc-head h2{font-size:1em;margin:0;flex:1 1 auto}",
+    ".kc-head button{font:inherit;font-size:.85em;border-radius:6px;padding:.35em .6em;cursor:pointer;border:2px solid #fff}",
+    ".kc-exit{background:#fff;color:#8a1c1c;font-weight:bold}",
+    ".kc-tool{background:transparent;color:#fff}",
+    ".kc-log{flex:1 1 auto;overflow-y:auto;padding:.75em;background:#f5f7fa}",
+    ".kc-msg{max-width:85%;margin:.35em 0;padding:.5em .75em;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}",
+    ".kc-bot{background:var(--kc-soft);border:1px solid #c5d9ee;margin-right:auto}",
+    ".kc-user{background:#fff;border:1px solid #9aa5b1;margin-left:auto}",
+    ".kc-pending{border-style:dashed}",
+    ".kc-status{display:block;font-size:.75em;color:#8a1c1c;margin-top:.2em}",
+    ".kc-msg a{color:#0b4a86;text-decoration:underline}",
+    ".kc-replies{display:flex;flex-wrap:wrap;gap:.4em;margin:.3em 0 .6em}",
+    ".kc-replies button{font:inherit;background:#fff;color:var(--kc-accent);border:2px solid var(--kc-accent);border-radius:999px;padding:.3em .9em;cursor:pointer}",
+    ".kc-typing{font-size:.85em;color:#3e4c59;padding:0 .9em .3em;min-height:1.4em}",
+    ".kc-notice{background:#fff4e5;border-top:2px solid #b35c00;padding:.5em .75em;font-size:.9em;white-space:pre-wrap}",
+    ".kc-form{display:flex;gap:.4em;padding:.5em;border-top:1px solid #cbd2d9;background:#fff}",
+    ".kc-form textarea{flex:1 1 auto;font:inherit;resize:none;min-height:2.6em;max-height:8em;padding:.4em .5em;border:1px solid #7b8794;border-radius:8px}",
+    ".kc-send{font:inherit;font-weight:bold;background:var(--kc-accent);color:#fff;border:0;border-radius:8px;padding:0 1em;cursor:pointer}",
+    ".kc-root button:focus-visible,.kc-root textarea:focus-visible,.kc-root a:focus-visible{outline:3px solid #f0b429;outline-offset:2px}",
+    ".kc-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
+  ].join("\n");
+
+  // ---- DOM ----------------------------------------------------------------------
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text) { node.textContent = text; }
+    return node;
+  }
+  var style = el("style");
+  style.textContent = css;
+  document.head.appendChild(style);
+
+  var root = el("div", { "class": "kc-root", lang: "ja" });
+  var launch = el("button", { "class": "kc-launch", type: "button", "aria-haspopup": "dialog" }, "ケアラー相談チャット");
+  var panel = el("section", { "class": "kc-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "kc-title" });
+  var head = el("div", { "class": "kc-head" });
+  head.appendChild(el("h2", { id: "kc-title" }, "ケアラー相談チャット"));
+  var largeBtn = el("button", { "class": "kc-tool", type: "button", "aria-pressed": "false" }, "文字を大きく");
+  var closeBtn = el("button", { "class": "kc-tool", type: "button" }, "閉じる");
+  var exitBtn = el("button", { "class": "kc-exit", type: "button" }, "会話を消して閉じる");
+  head.appendChild(largeBtn); head.appendChild(closeBtn); head.appendChild(exitBtn);
+  var log = el("div", { "class": "kc-log", role: "log", "aria-live": "polite", "aria-label": "会話", tabindex: "0" });
+  var typing = el("div", { "class": "kc-typing", "aria-live": "polite" });
+  var notice = el("div", { "class": "kc-notice", role: "status", hidden: "" });
+  var form = el("form", { "class": "kc-form" });
+  var label = el("label", { "for": "kc-input", "class": "kc-sr" }, "メッセージ（Enterで送信、Shift+Enterで改行）");
+  var input = el("textarea", { id: "kc-input", rows: "2", placeholder: "ここに書いてください", autocomplete: "off", maxlength: "5000" });
+  var sendBtn = el("button", { "class": "kc-send", type: "submit" }, "送る");
+  form.appendChild(label); form.appendChild(input); form.appendChild(sendBtn);
+  panel.appendChild(head); panel.appendChild(log); panel.appendChild(typing); panel.appendChild(notice); panel.appendChild(form);
+  root.appendChild(launch); root.appendChild(panel);
+
+  // ---- rendering ----------------------------------------------------------------
+  var URL_RE = /(https?:\/\/[^\s<>"'）)」]+)/g;
+  function appendText(node, text) {
+    // Text only (never innerHTML); links open in a new tab without access to this page.
+    var last = 0;
+    text.replace(URL_RE, function (url, _g, offset) {
+      node.appendChild(document.createTextNode(text.slice(last, offset)));
+      var a = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url);
+      node.appendChild(a);
+      last = offset + url.length;
+      return url;
+    });
+    node.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function render() {
+    log.textContent = "";
+    state.items.forEach(function (item, i) {
+      var m = el("div", { "class": "kc-msg " + (item.who === "bot" ? "kc-bot" : "kc-user") + (item.pending ? " kc-pending" : "") });
+      var who = el("span", { "class": "kc-sr" }, item.who === "bot" ? "チャットボット：" : "あなた：");
+      m.appendChild(who);
+      appendText(m, item.text || "");
+      if (item.pending) { m.appendChild(el("span", { "class": "kc-status" }, "未送信（つながったら自動で送ります）")); }
+      log.appendChild(m);
+      var isLast = i === state.items.length - 1;
+      if (item.who === "bot" && item.buttons && item.buttons.length && isLast) {
+        var box = el("div", { "class": "kc-replies", role: "group", "aria-label": "返事の候補" });
+        item.buttons.forEach(function (b) {
+          var btn = el("button", { type: "button" }, b.title);
+          btn.addEventListener("click", function () { submit(b.title, b.payload); });
+          box.appendChild(btn);
+        });
+        log.appendChild(box);
+      }
+    });
+    log.scrollTop = log.scrollHeight;
+    root.classList.toggle("kc-open", !!state.open);
+    root.classList.toggle("kc-large", !!state.large);
+    largeBtn.setAttribute("aria-pressed", state.large ? "true" : "false");
+    launch.setAttribute("aria-expanded", state.open ? "true" : "false");
+  }
+
+  // ---- sending, exactly once ----------------------------------------------------
+  var sending = false;
+  var firstFailureAt = null;
+  function pending() { return state.items.filter(function (i) { return i.pending; }); }
+
+  function showOffline(show) {
+    if (!show) { notice.hidden = true; return; }
+    var text = "いま、チャットにつながりにくくなっています。書いたメッセージは消えずに残り、つながったら送ります。";
+    if (state.lines && state.lines.length) {
+      text += "\nいますぐ話したいとき、危ないときは、こちらに電話してください。\n" +
+        state.lines.map(function (l) { return "・" + l.name + "：" + l.phone + "（" + l.hours + "）"; }).join("\n");
+    }
+    notice.textContent = text;
+    notice.hidden = false;
+  }
+
+  function flush() {
+    if (sending) { return; }
+    var next = pending()[0];
+    if (!next) { typing.textContent = ""; return; }
+    sending = true;
+    typing.textContent = "チャットボットが入力中…";
+    fetch(SERVER + "/chat/send", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: state.sender, id: next.id, text: next.payload || next.text }),
+      credentials: "omit"
+    }).then(function (r) {
+      if (r.status === 400) { return r.json().then(function (b) { return { rejected: b.error || "送れませんでした。" }; }); }
+      if (!r.ok) { throw new Error("status " + r.status); }
+      return r.json();
+    }).then(function (body) {
+      sending = false;
+      firstFailureAt = null;
+      showOffline(false);
+      next.pending = false;
+      if (body.rejected) {
+        state.items.push({ who: "bot", text: body.rejected, id: randomId() });
+      } else {
+        (body.messages || []).forEach(function (m) {
+          state.items.push({ who: "bot", text: m.text || "", buttons: m.buttons || [], id: randomId() });
+        });
+      }
+      save(); render();
+      flush();
+    }).catch(function () {
+      sending = false;
+      typing.textContent = "";
+      firstFailureAt = firstFailureAt || Date.now();
+      if (Date.now() - firstFailureAt >= OFFLINE_AFTER) { showOffline(true); }
+      setTimeout(flush, RETRY_MS);
+    });
+  }
+
+  function submit(text, payload) {
+    text = (text || "").replace(/\s+$/, "");
+    if (!text.trim()) { return; }
+    state.items.push({ who: "user", text: text, payload: payload || null, id: randomId(), pending: true });
+    save(); render();
+    flush();
+  }
+
+  // ---- events -------------------------------------------------------------------
+  var composing = false;
+  input.addEventListener("compositionstart", function () { composing = true; });
+  input.addEventListener("compositionend", function () { composing = false; });
+  input.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter") { return; }
+    // Enter that confirms a kana-kanji conversion must never send (keyCode 229 in some browsers).
+    if (e.isComposing || composing || e.keyCode === 229) { return; }
+    if (e.shiftKey) { return; }  // Shift+Enter: a new line
+    e.preventDefault();
+    form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit", { cancelable: true }));
+  });
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = input.value;
+    input.value = "";
+    submit(text);
+    input.focus();
+  });
+  launch.addEventListener("click", function () { state.open = true; save(); render(); input.focus(); });
+  closeBtn.addEventListener("click", function () { state.open = false; save(); render(); launch.focus(); });
+  largeBtn.addEventListener("click", function () { state.large = !state.large; save(); render(); });
+  exitBtn.addEventListener("click", function () {
+    try { sessionStorage.removeItem(KEY); } catch (e) { /* nothing stored */ }
+    state = { sender: "w" + randomId(), open: false, large: false, items: [], lines: null };
+    log.textContent = "";
+    location.replace(EXIT_URL);  // replace: the back button does not return to the chat
+  });
+  panel.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") { state.open = false; save(); render(); launch.focus(); }
+  });
+  window.addEventListener("online", flush);
+
+  // The crisis lines are fetched now, so that they can be shown when the server is gone.
+  if (!state.lines) {
+    fetch(SERVER + "/chat/crisis-lines", { credentials: "omit" }).then(function (r) { return r.json(); })
+      .then(function (b) { state.lines = b.lines; save(); }).catch(function () { /* shown without numbers */ });
+  }
+
+  function mount() {
+    document.body.appendChild(root);
+    render();
+    flush();
+  }
+  if (document.body) { mount(); } else { document.addEventListener("DOMContentLoaded", mount); }
+})();
