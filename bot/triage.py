@@ -8,9 +8,10 @@ plus the facts behind them, so that the bot can ask for what is still missing.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from bot import lexicon as lx
 from bot.textmatch import Reading, any_match, compile_patterns
@@ -350,6 +351,79 @@ def _about_the_cared_for(r: Reading) -> bool:
     return any_match(_STRONG_CONDITIONS, r) or any(any_match(p, r) for p in _RELATIONS.values())
 
 
+@dataclass(frozen=True)
+class MessageFacts:
+    """What one message says on its own. Cached: a conversation's old messages are read once."""
+
+    crisis: bool
+    relations: FrozenSet[str]
+    conditions: FrozenSet[str]
+    needs: FrozenSet[str]
+    named: Tuple[str, ...]
+    older_receiver: bool
+    care_words: bool
+    not_caring: bool
+    receiving: bool
+    receiver_condition: bool
+    self_ref: bool
+    employer: bool
+    boss: bool
+    supporter: bool
+    mention: bool
+    intro: bool
+    self_care: bool
+    declined: bool
+    ages: Tuple[int, ...]
+    about_cared_for: bool
+    stage: Optional[str]
+    student: bool
+    working: Any  # True, False, "side_job" or None
+    working_anyone: Any
+    childlike: bool
+    everything: str
+
+
+@functools.lru_cache(maxsize=4096)
+def read_message(text: str, asked_age: bool = False) -> MessageFacts:
+    """Read one message (see read_facts); ``asked_age``: it answers the bot's age question."""
+    r = Reading.of(text)
+    conditions_read = Reading.of(_NEGATED_CONDITION.sub("\u3000", r.surface)) if _NEGATED_CONDITION.search(r.surface) else r
+    # 「孫（中学生）が」: role words are also read with short asides removed.
+    roles = [r, Reading.of(_PARENTHESES.sub("", r.raw))] if _PARENTHESES.search(r.raw) else [r]
+    intro = any_match(_SUPPORTER_INTRO, r)
+    declined = bool(_DECLINE.search(r.surface))
+    return MessageFacts(
+        crisis=_is_crisis(r),
+        relations=frozenset(name for name, pats in _RELATIONS.items() if any_match(pats, r)),
+        conditions=frozenset(name for name, pats in _CONDITIONS.items() if any_match(pats, conditions_read)),
+        needs=frozenset(name for name, pats in _NEEDS.items() if any_match(pats, r)),
+        named=tuple(d for d, pats in _NAMED.items() if any_match(pats, r)),
+        older_receiver=any(age >= 65 for age in _receiver_ages(r)),
+        care_words=any_match(_CARE, r),
+        not_caring=any_match(_NOT_CARING, r),
+        receiving=any_match(_RECEIVING, r),
+        receiver_condition=_receiver_has_condition(r),
+        self_ref=bool(_SELF_REFERENCE.search(r.surface)),
+        employer=any(any_match(_EMPLOYER, x) for x in roles),
+        boss=any(any_match(_EMPLOYER_INTRO, x) for x in roles),
+        supporter=any(any_match(_SUPPORTER, x) for x in roles),
+        mention=any(any_match(_SUPPORTER_WEAK, x) for x in roles),
+        intro=intro,
+        self_care=any_match(_SELF_CARE, r),
+        declined=declined,
+        ages=tuple(_carer_ages(r, asked_age=asked_age)),
+        about_cared_for=_about_the_cared_for(r),
+        stage=_grade_stage(r),
+        student=bool(_STUDENT.search(r.surface + " " + r.kana) and not _NOT_A_STUDENT.search(r.surface)),
+        working=None if declined else _working(r),
+        # 「保育士をしています」: a supporter's own job says nothing of the carer's.
+        # For a supporter, the work of the person described counts, whoever is the subject.
+        working_anyone=_working(Reading.of(_SUPPORTER_INTRO_RE.sub("\u3000", r.surface)) if intro else r, anyone=True),
+        childlike=_is_childlike(r.raw),
+        everything=r.surface + " " + r.kana,
+    )
+
+
 def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     """Read the facts from the user's messages, oldest first.
 
@@ -359,69 +433,48 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
     """
     asked = set(asked)
     facts = Facts()
-    readings = [Reading.of(m) for m in messages if m and m.strip()]
+    texts = [m for m in messages if m and m.strip()]
     employer = boss = supporter = mention = intro = care_words = not_caring = self_care = receiver_condition = self_ref = False
     job = side_job = job_without_intro = None
-    for i, r in enumerate(readings):
-        if _is_crisis(r):
-            facts.crisis = True
-        for name, pats in _RELATIONS.items():
-            if any_match(pats, r):
-                facts.relations.add(name)
-        conditions_read = Reading.of(_NEGATED_CONDITION.sub("\u3000", r.surface)) if _NEGATED_CONDITION.search(r.surface) else r
-        for name, pats in _CONDITIONS.items():
-            if any_match(pats, conditions_read):
-                facts.conditions.add(name)
-        for name, pats in _NEEDS.items():
-            if any_match(pats, r):
-                facts.needs.add(name)
-        facts.named += [d for d, pats in _NAMED.items() if d not in facts.named and any_match(pats, r)]
-        if any(age >= 65 for age in _receiver_ages(r)):
+    parts = []
+    for i, text in enumerate(texts):
+        m = read_message(text, asked_age=i == len(texts) - 1 and "age" in asked)
+        parts.append(m.everything)
+        facts.crisis = facts.crisis or m.crisis
+        facts.relations |= m.relations
+        facts.conditions |= m.conditions
+        facts.needs |= m.needs
+        facts.named += [d for d in m.named if d not in facts.named]
+        if m.older_receiver:
             facts.conditions.add("elderly")
-        care_words = care_words or any_match(_CARE, r)
-        not_caring = not_caring or any_match(_NOT_CARING, r)
-        if any_match(_RECEIVING, r):
-            facts.receiving_care = True
-        receiver_condition = receiver_condition or _receiver_has_condition(r)
-        self_ref = self_ref or bool(_SELF_REFERENCE.search(r.surface))
-        # 「孫（中学生）が」: role words are also read with short asides removed.
-        roles = [r, Reading.of(_PARENTHESES.sub("", r.raw))] if _PARENTHESES.search(r.raw) else [r]
-        employer = employer or any(any_match(_EMPLOYER, x) for x in roles)
-        boss = boss or any(any_match(_EMPLOYER_INTRO, x) for x in roles)
-        supporter = supporter or any(any_match(_SUPPORTER, x) for x in roles)
-        mention = mention or any(any_match(_SUPPORTER_WEAK, x) for x in roles)
-        intro_hit = any_match(_SUPPORTER_INTRO, r)
-        intro = intro or intro_hit
-        self_care = self_care or any_match(_SELF_CARE, r)
-        declined_here = bool(_DECLINE.search(r.surface))
-        facts.declined = facts.declined or declined_here
-        ages = _carer_ages(r, asked_age=i == len(readings) - 1 and "age" in asked)
-        if ages and facts.carer_age is not None and _about_the_cared_for(r):
+        care_words = care_words or m.care_words
+        not_caring = not_caring or m.not_caring
+        facts.receiving_care = facts.receiving_care or m.receiving
+        receiver_condition = receiver_condition or m.receiver_condition
+        self_ref = self_ref or m.self_ref
+        employer, boss = employer or m.employer, boss or m.boss
+        supporter, mention = supporter or m.supporter, mention or m.mention
+        intro = intro or m.intro
+        self_care = self_care or m.self_care
+        facts.declined = facts.declined or m.declined
+        ages = list(m.ages)
+        if ages and facts.carer_age is not None and m.about_cared_for:
             ages = []  # 「パーキンソン病です。まだ50代で」 after the writer gave her age: the mother's age
         if ages:
             facts.carer_age = ages[-1]
             facts.stage = _stage_of_age(ages[-1])
-        else:
-            stage = _grade_stage(r)
-            if stage and (facts.stage is None or facts.carer_age is None):
-                facts.stage = stage
-        text = r.surface + " " + r.kana
-        if _STUDENT.search(text) and not _NOT_A_STUDENT.search(r.surface):
-            facts.student = True
-        working = None if declined_here else _working(r)
-        if working is not None:
-            job, side_job = (working, side_job) if working != "side_job" else (job, True)
-        # 「保育士をしています」: a supporter's own job says nothing of the carer's.
-        # For a supporter, the work of the person described counts, whoever is the subject.
-        working = _working(Reading.of(_SUPPORTER_INTRO_RE.sub("\u3000", r.surface)) if intro_hit else r, anyone=True)
-        if working is not None and working != "side_job":
-            job_without_intro = working
-        if _is_childlike(r.raw):
-            facts.childlike = True
+        elif m.stage and (facts.stage is None or facts.carer_age is None):
+            facts.stage = m.stage
+        facts.student = facts.student or m.student
+        if m.working is not None:
+            job, side_job = (m.working, side_job) if m.working != "side_job" else (job, True)
+        if m.working_anyone is not None and m.working_anyone != "side_job":
+            job_without_intro = m.working_anyone
+        facts.childlike = facts.childlike or m.childlike
     strong = facts.conditions - {"foreign", "weak_illness", "development"}
     receivers = facts.relations
     someone = bool(receivers) or employer or supporter or boss
-    everything = " ".join(r.surface + " " + r.kana for r in readings)
+    everything = " ".join(parts)
     if not_caring:  # 「家族の介護とかはしていません」 is said plainly: believe it
         facts.care = False
     elif facts.receiving_care and not receiver_condition:
