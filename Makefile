@@ -18,7 +18,7 @@ export TRACKER_DB_URL ?= sqlite:///var/db/tracker.db
 export HANDOFF_DB_URL ?= sqlite:///var/db/handoff.db
 export RASA_URL ?= http://localhost:5005
 
-.PHONY: help install browser train run test lint validate pytest e2e eval nlu-report clean
+.PHONY: help install browser train run test lint validate pytest e2e eval bench nlu-report clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,7 +46,9 @@ train: $(STAMP) ## train a model if the data, domain or config changed since the
 	if [ -f $(FINGERPRINT) ] && [ "$$(cat $(FINGERPRINT))" = "$$new" ] && ls models/*.tar.gz >/dev/null 2>&1; then \
 	  echo "model is up to date"; \
 	else \
-	  rm -f models/*.tar.gz && $(RASA) train --fixed-model-name kamakura --out models && echo "$$new" > $(FINGERPRINT); \
+	  start=$$(date +%s); \
+	  rm -f models/*.tar.gz && $(RASA) train --fixed-model-name kamakura --out models && echo "$$new" > $(FINGERPRINT) \
+	    && echo $$(( $$(date +%s) - start )) > models/.train_seconds; \
 	fi
 
 run: train ## install, train if needed, then start Rasa (5005), actions (5055) and the web app (8000)
@@ -66,6 +68,9 @@ pytest: train browser ## the pytest suite (starts real servers and Chromium wher
 
 e2e: train ## end-to-end test stories, failing on any prediction error
 	$(RASA) test core --model models --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/core
+
+bench: train ## benchmark: turn latency at 1/10/50 users, growth, breakdown, memory; writes bench/results/
+	$(PY) -m bot.bench
 
 eval: train ## play the held-out conversations over REST and print the accuracy of the four slots
 	$(PY) -m bot.evaluate --set tests/eval/*.yml --json var/results/eval.json

@@ -54,6 +54,7 @@ class Stack:
     token: str
     db_url: str
     rasa_pid: int = 0
+    actions_pid: int = 0
 
     def stop_rasa(self) -> None:
         """Stop the Rasa server now (an outage, for tests); the action server stays."""
@@ -144,7 +145,8 @@ def running(
         )
         rasa_url = f"http://127.0.0.1:{rport}"
         _wait(f"{rasa_url}/status?token={token}", rasa_proc, timeout, ready=lambda b: bool(b.get("model_id")))
-        yield Stack(rasa_url=rasa_url, actions_url=actions_url, token=token, db_url=db_url, rasa_pid=rasa_proc.pid)
+        yield Stack(rasa_url=rasa_url, actions_url=actions_url, token=token, db_url=db_url, rasa_pid=rasa_proc.pid,
+                    actions_pid=actions_proc.pid if actions_proc else 0)
     finally:
         _stop(rasa_proc)
         _stop(actions_proc)

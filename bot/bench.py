@@ -1,0 +1,252 @@
+"""`make bench`: where a turn's time and the processes' memory go.
+
+Starts the bot as `make run` does (Rasa server, action server, web app, SQLite tracker
+store), then measures with an asyncio client (aiohttp): turn latency over REST at 1, 10
+and 50 concurrent users, each in its own conversation of realistic turns from the
+held-out sets; how a turn grows with the conversation's length; a breakdown of one
+turn; the tokenizer and the parse alone; peak resident memory; time to first answer
+and training time. Writes bench/results/<date>.json and .md and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List
+
+import aiohttp
+
+from bot import japanese, stack
+from bot.evaluate import load
+
+ROOT = stack.ROOT
+RESULTS = ROOT / "bench" / "results"
+
+
+def pct(values: List[float], p: float) -> float:
+    """Return the p-th percentile (nearest rank) in milliseconds."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return round(ordered[k] * 1000, 1)
+
+
+def conversations() -> List[List[str]]:
+    """Realistic user turns: every conversation of the held-out sets."""
+    out = []
+    for path in sorted((ROOT / "tests" / "eval").glob("*.yml")):
+        out += [c["turns"] for c in load(path)]
+    return out
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a process and its children, in MB."""
+    total = 0.0
+    pids = [pid]
+    try:
+        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return round(total, 1)
+
+
+async def one_turn(http: aiohttp.ClientSession, url: str, sender: str, text: str) -> float:
+    start = time.perf_counter()
+    async with http.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}) as r:
+        await r.read()
+        if r.status != 200:
+            raise RuntimeError(f"status {r.status}")
+    return time.perf_counter() - start
+
+
+async def load_test(url: str, users: int, turns_per_user: int, convs: List[List[str]]) -> Dict[str, Any]:
+    """Each simulated user keeps its own conversation, turn after turn, as fast as answers come."""
+    latencies: List[float] = []
+    errors = 0
+
+    async def user(n: int, http: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        sender = f"bench-{users}-{n}-{uuid.uuid4().hex[:6]}"
+        texts = [t for conv in convs[n % len(convs):] + convs for t in conv][:turns_per_user]
+        for text in texts:
+            try:
+                latencies.append(await one_turn(http, url, sender, text))
+            except Exception:  # noqa: BLE001 - every failure is counted
+                errors += 1
+
+    connector = aiohttp.TCPConnector(limit=users + 5)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as http:
+        start = time.perf_counter()
+        await asyncio.gather(*(user(n, http) for n in range(users)))
+        wall = time.perf_counter() - start
+    return {"users": users, "turns": len(latencies), "errors": errors, "seconds": round(wall, 2),
+            "turns_per_s": round(len(latencies) / wall, 1), "p50_ms": pct(latencies, 50),
+            "p95_ms": pct(latencies, 95), "p99_ms": pct(latencies, 99)}
+
+
+async def growth(url: str, turns: int) -> Dict[str, Any]:
+    """Latency of turn 1 and turn N of one long conversation."""
+    texts = ["母の介護をしています", "45歳です", "会社員です", "最近眠れなくて", "ありがとう",
+             "仕事との両立がむずかしい", "週末はずっと実家です", "つかれました"]
+    sender = f"bench-growth-{uuid.uuid4().hex[:6]}"
+    lat = []
+    async with aiohttp.ClientSession() as http:
+        for i in range(turns):
+            lat.append(await one_turn(http, url, sender, texts[i % len(texts)]))
+    first, last = statistics.median(lat[:3]), statistics.median(lat[-3:])
+    return {"turns": turns, "turn_1_ms": round(first * 1000, 1), f"turn_{turns}_ms": round(last * 1000, 1),
+            "ratio": round(last / first, 2)}
+
+
+async def breakdown(s: stack.Stack, texts: List[str]) -> Dict[str, Any]:
+    """Time the parts of a turn: NLU, policies, action server, tracker store read and write."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    sender = f"bench-parts-{uuid.uuid4().hex[:6]}"
+    parse, predict, action, read, write = [], [], [], [], []
+    store = SQLTrackerStore(host=s.db_url)
+    async with aiohttp.ClientSession() as http:
+        for text in texts[:10]:
+            await one_turn(http, s.rasa_url, sender, text)
+        for text in texts[:20]:
+            t = time.perf_counter()
+            async with http.post(f"{s.rasa_url}/model/parse?token={s.token}", json={"text": text}) as r:
+                await r.read()
+            parse.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            async with http.post(f"{s.rasa_url}/conversations/{sender}/predict?token={s.token}") as r:
+                await r.read()
+            predict.append(time.perf_counter() - t)
+            async with http.get(f"{s.rasa_url}/conversations/{sender}/tracker?token={s.token}") as r:
+                tracker = await r.json()
+            t = time.perf_counter()
+            body = {"next_action": "action_assess_carer", "sender_id": sender, "tracker": tracker,
+                    "domain": {}, "version": "3.6.21"}
+            async with http.post(f"{s.actions_url}/webhook", json=body) as r:
+                await r.read()
+            action.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            kept = await store.retrieve(sender)
+            read.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            await store.save(kept)
+            write.append(time.perf_counter() - t)
+    return {
+        "nlu_parse_p50_ms": pct(parse, 50),
+        "policies_predict_p50_ms": pct(predict, 50),
+        "action_server_p50_ms": pct(action, 50),
+        "tracker_read_p50_ms": pct(read, 50),
+        "tracker_write_p50_ms": pct(write, 50),
+        "note": "predict includes its own tracker read; each part timed alone over HTTP or in-process",
+    }
+
+
+def tokenizer_speed(texts: List[str]) -> Dict[str, Any]:
+    japanese.tokenize("ウォームアップ")
+    start = time.perf_counter()
+    rounds = 0
+    while time.perf_counter() - start < 2:
+        for t in texts:
+            japanese.tokenize(t)
+        rounds += 1
+    return {"sentences_per_s": round(rounds * len(texts) / (time.perf_counter() - start))}
+
+
+def markdown(r: Dict[str, Any]) -> str:
+    rows = ["| figure | value |", "|---|---|"]
+    for lt in r["load"]:
+        rows.append(f"| {lt['users']} user(s): turn p50 / p95 / p99 | {lt['p50_ms']} / {lt['p95_ms']} / {lt['p99_ms']} ms |")
+        rows.append(
+            f"| {lt['users']} user(s): throughput, errors | {lt['turns_per_s']} turns/s, {lt['errors']} errors ({lt['turns']} turns) |"
+        )
+    g = r["growth"]
+    last = g[f"turn_{g['turns']}_ms"]
+    rows.append(f"| turn 1 vs turn {g['turns']} of one conversation | {g['turn_1_ms']} ms vs {last} ms (x{g['ratio']}) |")
+    for k, v in r["breakdown"].items():
+        if k != "note":
+            rows.append(f"| breakdown: {k} | {v} ms |")
+    rows.append(f"| tokenizer alone | {r['tokenizer']['sentences_per_s']} sentences/s |")
+    for k, v in r["memory_peak_mb"].items():
+        rows.append(f"| peak RSS: {k} | {v} MB |")
+    rows.append(f"| first answer after start (trained model) | {r['first_answer_s']} s |")
+    rows.append(f"| training time (last `make train`) | {r['training_s']} s |")
+    return "\n".join(rows)
+
+
+async def measure(quick: bool) -> Dict[str, Any]:
+    convs = conversations()
+    texts = [t for c in convs for t in c]
+    result: Dict[str, Any] = {"date": dt.datetime.now().isoformat(timespec="seconds"), "machine": os.uname().machine,
+                              "cpus": os.cpu_count()}
+    result["tokenizer"] = tokenizer_speed(texts[:200])
+    train_file = ROOT / "models" / ".train_seconds"
+    result["training_s"] = int(train_file.read_text()) if train_file.exists() else None
+    with tempfile.TemporaryDirectory() as tmp:
+        web_port = stack.free_port()
+        started = time.perf_counter()
+        with stack.running(f"sqlite:///{tmp}/tracker.db") as s:
+            async with aiohttp.ClientSession() as http:
+                await one_turn(http, s.rasa_url, "bench-first", "こんにちは")
+            result["first_answer_s"] = round(time.perf_counter() - started, 1)
+            env = dict(os.environ, WEB_PORT=str(web_port), WEB_HOST="127.0.0.1", RASA_URL=s.rasa_url,
+                       HANDOFF_DB_URL=f"sqlite:///{tmp}/handoff.db", TRACKER_DB_URL=s.db_url)
+            web = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                plan = [(1, 20 if quick else 60), (10, 10 if quick else 30), (50, 4 if quick else 10)]
+                result["load"] = [await load_test(s.rasa_url, u, n, convs) for u, n in plan]
+                result["growth"] = await growth(s.rasa_url, 20 if quick else 50)
+                result["breakdown"] = await breakdown(s, texts)
+                parse = []
+                async with aiohttp.ClientSession() as http:
+                    for text in texts[:50]:
+                        t = time.perf_counter()
+                        async with http.post(f"{s.rasa_url}/model/parse?token={s.token}", json={"text": text}) as r:
+                            await r.read()
+                        parse.append(time.perf_counter() - t)
+                result["parse_alone_p50_ms"] = pct(parse, 50)
+                memory = {"rasa": peak_rss_mb(s.rasa_pid), "actions": peak_rss_mb(s.actions_pid), "web": peak_rss_mb(web.pid)}
+                memory["total"] = round(sum(memory.values()), 1)
+                result["memory_peak_mb"] = memory
+            finally:
+                web.terminate()
+                web.wait(timeout=10)
+    return result
+
+
+def main(argv=None) -> int:
+    """Run the benchmark and write the results."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--quick", action="store_true", help="fewer turns (a smoke run)")
+    args = p.parse_args(argv)
+    result = asyncio.run(measure(args.quick))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = dt.date.today().isoformat()
+    (RESULTS / f"{stem}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    table = markdown(result)
+    (RESULTS / f"{stem}.md").write_text(table + "\n", encoding="utf-8")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
