@@ -67,21 +67,24 @@ class ActionAssessCarer(Action):
         for response, values in replies:
             values = {k: (state.handoff_ref if v == dialogue.REF else v) for k, v in values.items()}
             dispatcher.utter_message(response=response, **values)
-        return [
-            SlotSet("carer_types", assessment.carer_types),
-            SlotSet("user_role", assessment.user_role),
-            SlotSet("handoff_destinations", assessment.handoff_destinations),
-            SlotSet("crisis", crisis),
-            SlotSet("asked", state.asked),
-            SlotSet("crisis_lines_given", state.crisis_lines_given),
-            SlotSet("destinations_given", state.destinations_given),
-            SlotSet("awaiting", state.awaiting),
-            SlotSet("consent", state.consent),
-            SlotSet("handoff_ref", state.handoff_ref),
-            SlotSet("contact_tries", state.contact_tries),
-            SlotSet("speech_style", "easy" if dialogue.easy_japanese(assessment) else "standard"),
-            SlotSet("facts", assessment.facts.as_dict()),
-        ]
+        values = {
+            "carer_types": assessment.carer_types,
+            "user_role": assessment.user_role,
+            "handoff_destinations": assessment.handoff_destinations,
+            "crisis": crisis,
+            "asked": state.asked,
+            "crisis_lines_given": state.crisis_lines_given,
+            "destinations_given": state.destinations_given,
+            "awaiting": state.awaiting,
+            "consent": state.consent,
+            "handoff_ref": state.handoff_ref,
+            "contact_tries": state.contact_tries,
+            "speech_style": "easy" if dialogue.easy_japanese(assessment) else "standard",
+            "facts": assessment.facts.as_dict(),
+        }
+        # Only what changed: every event is replayed on every later turn, so fewer events
+        # keep a long conversation as fast as a short one (make bench).
+        return [SlotSet(name, value) for name, value in values.items() if tracker.slots.get(name) != value]
 
     @staticmethod
     def _hand_off(sender_id: str, a: triage.Assessment, state: dialogue.State) -> None:
