@@ -73,9 +73,12 @@ ANSWER_LOOKALIKES = {"faq", "out_of_scope", "nlu_fallback"}
 
 def easy_japanese(a: Assessment) -> bool:
     """Return True when the bot should speak やさしい日本語 (a child is writing)."""
-    if a.user_role not in ("carer", "other"):
+    f = a.facts
+    if a.user_role == "employer" or f.professional:
         return False
-    return a.facts.stage == "child" or (a.facts.stage is None and a.facts.childlike)
+    if a.user_role == "supporter":  # a child worried about a friend, not a teacher about a pupil
+        return f.childlike or f.stage == "child"
+    return f.stage == "child" or (f.stage is None and f.childlike)
 
 
 def _destination_replies(a: Assessment, state: State, easy: bool) -> List[Reply]:

@@ -72,7 +72,8 @@ def extract(text: str, max_chars: int = japanese.MAX_CHARS) -> List[Dict[str, ob
         if number is not None:
             start, end = spans[age.start()][0], spans[age.end() - 1][1]
             found.append({"entity": "age", "start": start, "end": end, "value": str(number), "text": text[start:end]})
-    facts = triage.read_facts([text])
-    if facts.stage == "child" or (facts.stage is None and facts.childlike):
+    from bot.dialogue import easy_japanese  # the same rule as the replies
+
+    if easy_japanese(triage.assess([text])):
         found.append({"entity": "writer_style", "start": 0, "end": len(text), "value": "easy", "text": text})
     return sorted(found, key=lambda e: (e["start"], e["entity"]))

@@ -124,6 +124,7 @@ class Facts:
     crisis: bool = False
     declined: bool = False
     childlike: bool = False
+    professional: bool = False  # the writer introduced a job or a business (a teacher, an employer)
 
     def as_dict(self) -> Dict[str, object]:
         """Return the facts as plain JSON-able values (for slots and summaries)."""
@@ -492,6 +493,7 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
             facts.care = False  # parenting a healthy child, or a first worry about development
     if (facts.carer_age or 0) >= 70 and receivers & {"spouse", "sibling", "parent", "mother", "father"}:
         facts.conditions.add("elderly")  # 老老介護: both are older
+    facts.professional = intro or boss
     own_family = self_ref or self_care
     facts.role = _role(
         facts,
