@@ -18,7 +18,7 @@ export TRACKER_DB_URL ?= sqlite:///var/db/tracker.db
 export HANDOFF_DB_URL ?= sqlite:///var/db/handoff.db
 export RASA_URL ?= http://localhost:5005
 
-.PHONY: help install browser train run test lint validate pytest e2e eval bench nlu-report clean
+.PHONY: help install browser scale-deps train run test test-scale lint validate pytest e2e eval bench nlu-report clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -77,6 +77,15 @@ eval: train ## play the held-out conversations over REST and print the accuracy 
 
 nlu-report: $(STAMP) ## cross-validate intents (3 folds) and write reports/nlu/
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 3 --out reports/nlu
+
+scale-deps: ## install PostgreSQL, Redis and nginx from Debian's packages (apt, if missing)
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null || ! command -v nginx >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server nginx; \
+	fi
+
+test-scale: train scale-deps ## production profile: PostgreSQL + Redis + two Rasa instances, on loopback
+	$(PY) -m pytest -q -m scale tests/scale
 
 test: lint validate pytest e2e ## everything CI runs: lint, validate, pytest, end-to-end stories
 

@@ -109,6 +109,8 @@ def running(
     timeout: float = 240.0,
     actions_url: Optional[str] = None,
     rasa_port: Optional[int] = None,
+    endpoints: str = "endpoints.yml",
+    extra_env: Optional[Dict[str, str]] = None,
 ) -> Iterator[Stack]:
     """Start the action server (unless ``actions_url`` is given) and a Rasa server.
 
@@ -119,10 +121,12 @@ def running(
         timeout: seconds to wait for each server to be ready.
         actions_url: reuse a running action server instead of starting one.
         rasa_port: the Rasa server's port (default: a free one).
+        endpoints: the endpoints file (deploy/endpoints.scale.yml for the production profile).
+        extra_env: more environment for both processes (database and Redis settings).
     """
     log_dir = Path(log_dir or ROOT / "var" / "logs")
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0")
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0", **(extra_env or {}))
     token = secrets.token_hex(16)
     actions_proc = rasa_proc = None
     try:
@@ -139,7 +143,7 @@ def running(
         env.update(ACTION_ENDPOINT_URL=f"{actions_url}/webhook", TRACKER_DB_URL=db_url)
         rasa_proc = subprocess.Popen(
             [str(BIN / "rasa"), "run", "--enable-api", f"--auth-token={token}", "--port", str(rport),
-             "--model", model, "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+             "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml"],
             cwd=ROOT, env=env, start_new_session=True,
             stdout=open(log_dir / f"rasa-{rport}.log", "w"), stderr=subprocess.STDOUT,
         )
