@@ -38,6 +38,7 @@ _SELF_CARE = compile_patterns(lx.SELF_CARE)
 _NOT_CARING = compile_patterns(lx.NOT_CARING)
 _NEED_WORK = compile_patterns(lx.NEEDS["work"])
 _CHILD = compile_patterns(lx.CHILD_STAGE)
+_CHILD_HINTS = compile_patterns(lx.CHILD_HINTS)
 _YOUTH = compile_patterns(lx.YOUTH_STAGE)
 _ADULT = compile_patterns(lx.ADULT_STAGE)
 _WORKING = compile_patterns(lx.WORKING)
@@ -66,6 +67,7 @@ _ENGLISH_AGE = re.compile(
 )
 _ONO_AGE = re.compile(r"(\d{2})(?:歳|才)?の(?:者|もん|もの|(?:息子|娘|嫁|妻|夫|母|父|母親|父親|主婦|主夫|男|女)です)")
 _LEADING_AGE = re.compile(r"^\s*([0-9]{2})\s*(?:歳|才|さい)?\s*(?:で|、|,|です|なん|だけど|やけど|けど|って)")
+_COMMA_AGE = re.compile(r"[、,]\s*([0-9]{2})\s*(?:歳|才)?\s*[。．]")
 _PAREN_AGE = re.compile(r"[（(]\s*([0-9]{1,2})\s*(?:歳|才)?\s*[)）]")
 # Any word for a relative (from the lexicon), to tell their ages from the writer's.
 _KIN = "(?:" + "|".join(p for pats in lx.RELATIONS.values() for p in pats if "\\b" not in p) + ")"
@@ -179,6 +181,9 @@ def _carer_ages(reading: Reading, asked_age: bool) -> List[int]:
         value = kanji_number(m.group(1))
         if value is not None and 6 <= value <= 110:
             return [value]
+    for m in _COMMA_AGE.finditer(text):
+        if not _RECEIVER_BEFORE.search(text[max(0, m.start() - 12) : m.start() + 1]):
+            return [int(m.group(1))]
     for m in _ENGLISH_AGE.finditer(text):
         value = int(next(g for g in m.groups() if g))
         return [value * 10 if m.group(5) else value]
@@ -233,6 +238,7 @@ _SCHOOL_OF_OTHERS = re.compile(
     r"(弟|妹|息子|娘|子ども|子供|こども|孫|うちの子|長男|長女|次男|次女)(は|が|の|も)?[^。、]{0,4}"
     r"(小学|中学|高校|学校|支援学校|がっこう|小[1-6]|中[1-3]|高[1-3]|クラス|担任|給食|宿題)"
     r"|(小学|中学|高校|支援学校)(生|校)?([1-6一二三四五六]年)?(生)?の(弟|妹|息子|娘|子|孫|長男|長女|次男|次女)"
+    r"|[小中高][1-6一二三四五六](年生?)?の(弟|妹|息子|娘|子|孫|長男|長女|次男|次女)"
 )
 _STUDENT = re.compile(r"大学|だいがく|専門学校|せんもんがっこう|短大|学生|がくせい|高校|中学|小学|浪人|院生|予備校|宅浪|ねんせい|年生")
 _NOT_A_STUDENT = re.compile(
@@ -314,7 +320,8 @@ _DECLINE = re.compile(
 )
 # A supporter writing about a pupil or a neighbour's child: the carer is a child.
 _CHILD_DESCRIBED = re.compile(
-    r"((クラス|学年|部活|学校)の(子|生徒)|生徒|児童|園児|(男|女)の子|小学生|中学生|高校生|教え子|部員|[1-6一二三四五六]年生)"
+    r"((クラス|学年|部活|学校)の(子|生徒)|生徒|児童|園児|(男|女)の子|小学生|中学生|高校生|教え子|部員|[1-6一二三四五六]年生"
+    r"|担任して(いる|る)子|受け持ちの子|[小中高][1-6一二三四五六]の子)"
     r"(?!(さん)?の(お?母|お?父|親|保護者|家族|ママ|パパ))"
 )
 # Plain kinship words (父が, 息子の) speak of one's own family; お母さん, 娘さん, 奥様 may be a client's.
@@ -377,6 +384,7 @@ class MessageFacts:
     ages: Tuple[int, ...]
     about_cared_for: bool
     stage: Optional[str]
+    child_hint: bool
     student: bool
     working: Any  # True, False, "side_job" or None
     working_anyone: Any
@@ -415,6 +423,7 @@ def read_message(text: str, asked_age: bool = False) -> MessageFacts:
         ages=tuple(_carer_ages(r, asked_age=asked_age)),
         about_cared_for=_about_the_cared_for(r),
         stage=_grade_stage(r),
+        child_hint=any_match(_CHILD_HINTS, r) and not _child_words_about_others(r) and not _NOT_A_STUDENT.search(r.surface),
         student=bool(_STUDENT.search(r.surface + " " + r.kana) and not _NOT_A_STUDENT.search(r.surface)),
         working=None if declined else _working(r),
         # 「保育士をしています」: a supporter's own job says nothing of the carer's.
@@ -466,6 +475,8 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
             facts.stage = _stage_of_age(ages[-1])
         elif m.stage and (facts.stage is None or facts.carer_age is None):
             facts.stage = m.stage
+        elif m.child_hint and facts.stage is None:
+            facts.stage = "child"
         facts.student = facts.student or m.student
         if m.working is not None:
             job, side_job = (m.working, side_job) if m.working != "side_job" else (job, True)
