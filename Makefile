@@ -18,7 +18,7 @@ export TRACKER_DB_URL ?= sqlite:///var/db/tracker.db
 export HANDOFF_DB_URL ?= sqlite:///var/db/handoff.db
 export RASA_URL ?= http://localhost:5005
 
-.PHONY: help install browser scale-deps train run test test-scale lint validate pytest e2e eval bench nlu-report clean
+.PHONY: help install browser scale-deps train run test test-scale lint validate pytest e2e eval bench bench-scale nlu-report clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ e2e: train ## end-to-end test stories, failing on any prediction error
 
 bench: train ## benchmark: turn latency at 1/10/50 users, growth, breakdown, memory; writes bench/results/
 	$(PY) -m bot.bench
+
+bench-scale: train scale-deps ## the benchmark on the production profile (two Rasa instances, PostgreSQL, Redis)
+	$(PY) -m bot.bench --profile scale
 
 eval: train ## play the held-out conversations over REST and print the accuracy of the four slots
 	$(PY) -m bot.evaluate --set tests/eval/*.yml --json var/results/eval.json

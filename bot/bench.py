@@ -78,8 +78,12 @@ async def one_turn(http: aiohttp.ClientSession, url: str, sender: str, text: str
     return time.perf_counter() - start
 
 
-async def load_test(url: str, users: int, turns_per_user: int, convs: List[List[str]]) -> Dict[str, Any]:
-    """Each simulated user keeps its own conversation, turn after turn, as fast as answers come."""
+async def load_test(url, users: int, turns_per_user: int, convs: List[List[str]]) -> Dict[str, Any]:
+    """Each simulated user keeps its own conversation, turn after turn, as fast as answers come.
+
+    ``url`` may be a list of Rasa instances: the turns then alternate between them.
+    """
+    urls = url if isinstance(url, list) else [url]
     latencies: List[float] = []
     errors = 0
 
@@ -87,9 +91,9 @@ async def load_test(url: str, users: int, turns_per_user: int, convs: List[List[
         nonlocal errors
         sender = f"bench-{users}-{n}-{uuid.uuid4().hex[:6]}"
         texts = [t for conv in convs[n % len(convs):] + convs for t in conv][:turns_per_user]
-        for text in texts:
+        for k, text in enumerate(texts):
             try:
-                latencies.append(await one_turn(http, url, sender, text))
+                latencies.append(await one_turn(http, urls[(n + k) % len(urls)], sender, text))
             except Exception:  # noqa: BLE001 - every failure is counted
                 errors += 1
 
@@ -236,11 +240,44 @@ async def measure(quick: bool) -> Dict[str, Any]:
     return result
 
 
+async def measure_scale(quick: bool) -> Dict[str, Any]:
+    """The same load on the production profile: two Rasa instances, PostgreSQL, Redis."""
+    from bot import scale
+
+    convs = conversations()
+    result: Dict[str, Any] = {"date": dt.datetime.now().isoformat(timespec="seconds"), "profile": "scale",
+                              "cpus": os.cpu_count()}
+    with scale.cluster() as c:
+        urls = [c.a.rasa_url, c.b.rasa_url]
+        async with aiohttp.ClientSession() as http:
+            for k, text in enumerate([t for conv in convs[:3] for t in conv]):
+                await one_turn(http, urls[k % 2], "bench-warmup", text)
+        plan = [(1, 20 if quick else 60), (10, 10 if quick else 30), (50, 4 if quick else 10)]
+        result["load"] = [await load_test(urls, u, n, convs) for u, n in plan]
+        memory = {"rasa_a": peak_rss_mb(c.a.rasa_pid), "rasa_b": peak_rss_mb(c.b.rasa_pid),
+                  "actions": peak_rss_mb(c.a.actions_pid)}
+        memory["total"] = round(sum(memory.values()), 1)
+        result["memory_peak_mb"] = memory
+    return result
+
+
 def main(argv=None) -> int:
     """Run the benchmark and write the results."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true", help="fewer turns (a smoke run)")
+    p.add_argument("--profile", choices=["default", "scale"], default="default",
+                   help="scale: two Rasa instances on PostgreSQL and Redis (make bench-scale)")
     args = p.parse_args(argv)
+    if args.profile == "scale":
+        result = asyncio.run(measure_scale(args.quick))
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / f"{dt.date.today().isoformat()}-scale.json"
+        path.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        for lt in result["load"]:
+            print(f"| {lt['users']} user(s) | {lt['p50_ms']} / {lt['p95_ms']} / {lt['p99_ms']} ms "
+                  f"| {lt['turns_per_s']} turns/s | {lt['errors']} errors |")
+        print(f"| peak RSS | {result['memory_peak_mb']} |")
+        return 0
     result = asyncio.run(measure(args.quick))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = dt.date.today().isoformat()
