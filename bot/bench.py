@@ -50,6 +50,13 @@ def conversations() -> List[List[str]]:
     return out
 
 
+def _pid_on(port: int) -> int:
+    """The pid listening on a local port (the web app)."""
+    out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True).stdout
+    pids = [int(x.split("=")[1]) for x in out.replace(",", " ").replace(")", " ").split() if x.startswith("pid=")]
+    return pids[0] if pids else 0
+
+
 def peak_rss_mb(pid: int) -> float:
     """Peak resident memory (VmHWM) of a process and its children, in MB."""
     total = 0.0
@@ -205,7 +212,6 @@ async def measure(quick: bool) -> Dict[str, Any]:
     train_file = ROOT / "models" / ".train_seconds"
     result["training_s"] = int(train_file.read_text()) if train_file.exists() else None
     with tempfile.TemporaryDirectory() as tmp:
-        web_port = stack.free_port()
         started = time.perf_counter()
         with stack.running(f"sqlite:///{tmp}/tracker.db") as s:
             async with aiohttp.ClientSession() as http:
@@ -214,11 +220,8 @@ async def measure(quick: bool) -> Dict[str, Any]:
                 # The first calls build TensorFlow's graphs once: warm up before measuring turns.
                 for text in texts[:10]:
                     await one_turn(http, s.rasa_url, "bench-warmup", text)
-            env = dict(os.environ, WEB_PORT=str(web_port), WEB_HOST="127.0.0.1", RASA_URL=s.rasa_url,
-                       HANDOFF_DB_URL=f"sqlite:///{tmp}/handoff.db", TRACKER_DB_URL=s.db_url)
-            web = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
+            env = {"RASA_URL": s.rasa_url, "HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": s.db_url}
+            with stack.web_app(env) as web_url:
                 plan = [(1, 20 if quick else 60), (10, 10 if quick else 30), (50, 4 if quick else 10)]
                 result["load"] = [await load_test(s.rasa_url, u, n, convs) for u, n in plan]
                 result["growth"] = await growth(s.rasa_url, 20 if quick else 50)
@@ -231,12 +234,11 @@ async def measure(quick: bool) -> Dict[str, Any]:
                             await r.read()
                         parse.append(time.perf_counter() - t)
                 result["parse_alone_p50_ms"] = pct(parse, 50)
-                memory = {"rasa": peak_rss_mb(s.rasa_pid), "actions": peak_rss_mb(s.actions_pid), "web": peak_rss_mb(web.pid)}
+                web_port = int(web_url.rsplit(":", 1)[1])
+                memory = {"rasa": peak_rss_mb(s.rasa_pid), "actions": peak_rss_mb(s.actions_pid),
+                          "web": peak_rss_mb(_pid_on(web_port))}
                 memory["total"] = round(sum(memory.values()), 1)
                 result["memory_peak_mb"] = memory
-            finally:
-                web.terminate()
-                web.wait(timeout=10)
     return result
 
 

@@ -154,3 +154,18 @@ def running(
     finally:
         _stop(rasa_proc)
         _stop(actions_proc)
+
+
+@contextlib.contextmanager
+def web_app(env: Dict[str, str], timeout: float = 30.0) -> Iterator[str]:
+    """Start the web app (``python -m bot.web``) on a free port; yield its URL."""
+    port = free_port()
+    full_env = dict(os.environ, WEB_HOST="127.0.0.1", WEB_PORT=str(port), **env)
+    proc = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env=full_env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(f"{url}/health", proc, timeout)
+        yield url
+    finally:
+        _stop(proc)

@@ -2,30 +2,21 @@
 
 import os
 import re
-import shutil
-import subprocess
-import sys
-import time
 import uuid
 
 import pytest
-import requests
 
 from bot import stack
 from bot.handoffs import Store
 
 PASSWORD = "browser-test-pass-1"
 SHOTS = stack.ROOT / "var" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, trained_model):
-    if not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is not installed: `make browser` installs it")
     tmp = tmp_path_factory.mktemp("browser")
     handoff_url, tracker_url = f"sqlite:///{tmp}/handoff.db", f"sqlite:///{tmp}/tracker.db"
     old = os.environ.get("HANDOFF_DB_URL")
@@ -33,36 +24,15 @@ def world(tmp_path_factory, trained_model):
     store = Store(handoff_url)
     store.add_user("ikiiki", PASSWORD, "koreisha_ikiiki")
     store.add_user("shogai", PASSWORD, "shogai_fukushi")
-    port = stack.free_port()
-    env = dict(os.environ, HANDOFF_DB_URL=handoff_url, TRACKER_DB_URL=tracker_url, WEB_HOST="127.0.0.1", WEB_PORT=str(port))
-    web = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=stack.ROOT, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        with stack.running(tracker_url, model=str(trained_model)) as s:
-            for _ in range(100):
-                try:
-                    requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.2)
-            yield {"stack": s, "web": f"http://127.0.0.1:{port}", "store": store}
+        with stack.web_app({"HANDOFF_DB_URL": handoff_url, "TRACKER_DB_URL": tracker_url}) as web:
+            with stack.running(tracker_url, model=str(trained_model)) as s:
+                yield {"stack": s, "web": web, "store": store}
     finally:
-        web.terminate()
-        web.wait(timeout=10)
         if old is None:
             os.environ.pop("HANDOFF_DB_URL", None)
         else:
             os.environ["HANDOFF_DB_URL"] = old
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _login(browser, web, username):

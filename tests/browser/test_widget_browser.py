@@ -1,9 +1,6 @@
 """The chat widget in Debian's Chromium, against the real web app and the real Rasa stack."""
 
 import os
-import shutil
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,49 +10,22 @@ from bot import stack
 
 SHOTS = stack.ROOT / "var" / "screenshots"
 AXE = stack.ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, trained_model):
-    if not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is not installed: `make browser` installs it")
     tmp = tmp_path_factory.mktemp("widget")
     tracker_url = f"sqlite:///{tmp}/tracker.db"
-    rasa_port, web_port = stack.free_port(), stack.free_port()
-    env = dict(os.environ, HANDOFF_DB_URL=f"sqlite:///{tmp}/handoff.db", TRACKER_DB_URL=tracker_url,
-               RASA_URL=f"http://127.0.0.1:{rasa_port}", WEB_HOST="127.0.0.1", WEB_PORT=str(web_port))
+    rasa_port = stack.free_port()
+    env = {"HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": tracker_url,
+           "RASA_URL": f"http://127.0.0.1:{rasa_port}"}
     os.environ["HANDOFF_DB_URL"] = env["HANDOFF_DB_URL"]
-    web = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=stack.ROOT, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{web_port}"
-    for _ in range(100):
-        try:
-            requests.get(f"{url}/health", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    world = {"web": url, "tracker_url": tracker_url, "rasa_port": rasa_port, "model": str(trained_model)}
-    try:
+    with stack.web_app(env) as url:
+        world = {"web": url, "tracker_url": tracker_url, "rasa_port": rasa_port, "model": str(trained_model)}
         with stack.running(tracker_url, model=str(trained_model), rasa_port=rasa_port) as s:
             world["stack"] = s
             yield world
-    finally:
-        web.terminate()
-        web.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _page(browser, world, width=1280, height=860, offline_after=None):

@@ -1,10 +1,7 @@
 """The staff console over HTTP, started as `make run` starts it: every security rule."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,7 +10,7 @@ import sqlalchemy as sa
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from bot.handoffs import Staff, Store
-from bot.stack import ROOT, free_port
+from bot.stack import web_app
 
 SECRET = "test-secret-key"
 PASSWORD = "correct-horse-42"
@@ -22,15 +19,12 @@ PASSWORD = "correct-horse-42"
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
-    env = dict(
-        os.environ,
-        HANDOFF_DB_URL=f"sqlite:///{tmp}/handoff.db",
-        TRACKER_DB_URL=f"sqlite:///{tmp}/tracker.db",
-        STAFF_SECRET_KEY=SECRET,
-        STAFF_MAX_LOGIN_FAILURES="5",
-        WEB_HOST="127.0.0.1",
-        WEB_PORT=str(free_port()),
-    )
+    env = {
+        "HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db",
+        "TRACKER_DB_URL": f"sqlite:///{tmp}/tracker.db",
+        "STAFF_SECRET_KEY": SECRET,
+        "STAFF_MAX_LOGIN_FAILURES": "5",
+    }
     store = Store(env["HANDOFF_DB_URL"])
     store.add_user("shoko1", PASSWORD, "shoko")
     store.add_user("kaigo1", PASSWORD, "kaigo_hoken")
@@ -45,18 +39,8 @@ def console(tmp_path_factory):
         for i, (kind, text) in enumerate([("user", "<script>alert('x')</script>部下のことで"), ("bot", "お話をうかがいます")]):
             c.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('conv-a', :k, :t, :d)"),
                       {"k": kind, "t": time.time() + i, "d": json.dumps({"event": kind, "text": text})})
-    proc = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{env['WEB_PORT']}"
-    for _ in range(100):
-        try:
-            requests.get(f"{url}/health", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    yield {"url": url, "store": store, "shoko": shoko_case["ref"], "child": child_case["ref"]}
-    proc.terminate()
-    proc.wait(timeout=10)
+    with web_app(env) as url:
+        yield {"url": url, "store": store, "shoko": shoko_case["ref"], "child": child_case["ref"]}
 
 
 def _csrf(html: str) -> str:

@@ -1,36 +1,18 @@
 """The web app, started as `make run` starts it."""
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
 
-from bot.stack import ROOT, free_port
+from bot.stack import web_app
 
 
 @pytest.fixture(scope="module")
-def web_url():
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.web"], cwd=ROOT, env=dict(os.environ, WEB_PORT=str(port), WEB_HOST="127.0.0.1"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+def web_url(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("web")
+    with web_app({"HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": f"sqlite:///{tmp}/tracker.db"}) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_health(web_url):
