@@ -58,9 +58,9 @@ class ActionAssessCarer(Action):
         # Once in danger, a conversation stays flagged: later turns never clear it.
         crisis = assessment.crisis or bool(tracker.get_slot("crisis"))
         assessment.crisis = crisis
-        if len(tracker.latest_message.get("text") or "") > japanese.MAX_CHARS:
-            dispatcher.utter_message(response="utter_too_long")
         latest = tracker.latest_message.get("text") or ""
+        if len(latest) > japanese.MAX_CHARS:
+            dispatcher.utter_message(response="utter_too_long")
         faq = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
         replies = dialogue.plan(assessment, intent.get("name") or "", state, latest, faq.get("utter_action") or "")
         self._hand_off(tracker.sender_id, assessment, state)
@@ -89,9 +89,9 @@ class ActionAssessCarer(Action):
     @staticmethod
     def _hand_off(sender_id: str, a: triage.Assessment, state: dialogue.State) -> None:
         """Create, refresh or complete the hand-off record, as the plan decided."""
-        destinations = a.handoff_destinations or (
-            ["kodomo_katei_soudan"] if dialogue.easy_japanese(a) else ["fukushi_somu"]
-        )
+        if not state.create_handoff and not state.handoff_ref:
+            return  # no hand-off in this conversation: no database work on this turn
+        destinations = dialogue.handoff_destinations(a)
         summary = dialogue.summarize(a)
         if state.create_handoff and not state.handoff_ref:
             record = store().create_handoff(sender_id, a.carer_types, a.user_role, destinations, a.crisis, summary)

@@ -139,7 +139,7 @@ def plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_re
         state.consent = "no"
         return [("utter_handoff_declined", {})] + _contact_info(a)
     if answering == "consent" and (intent == "affirm" or _YES.match(text)):
-        return _consented(a, state, easy)
+        return _consented(a, state)
     if answering == "contact":
         kind, value = parse_contact(latest_text)
         if kind in ("email", "phone"):
@@ -214,11 +214,17 @@ def plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_re
     return replies
 
 
-def _consented(a: Assessment, state: State, easy: bool) -> List[Reply]:
+def handoff_destinations(a: Assessment) -> List[str]:
+    """Where a hand-off goes: the triage's destinations, or (a crisis with no profile yet)
+    こども家庭相談課 for a child and 福祉総務課, which coordinates, for anyone else."""
+    return a.handoff_destinations or (["kodomo_katei_soudan"] if easy_japanese(a) else ["fukushi_somu"])
+
+
+def _consented(a: Assessment, state: State) -> List[Reply]:
     state.consent = "yes"
     state.create_handoff = True
     state.awaiting = "contact"
-    first = a.handoff_destinations[0] if a.handoff_destinations else "fukushi_somu"
+    first = handoff_destinations(a)[0]
     return [
         ("utter_handoff_done", {"ref": REF, "name": catalog.destination(first)["name"]}),
         ("utter_ask_contact", {}),

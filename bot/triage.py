@@ -642,17 +642,14 @@ def destinations(facts: Facts, types: List[str]) -> List[str]:
     return out[:MAX_DESTINATIONS]
 
 
-def assess(messages: Sequence[str], asked: Iterable[str] = (), intent_crisis: bool = False) -> Assessment:
+def assess(messages: Sequence[str], asked: Iterable[str] = ()) -> Assessment:
     """Assess a conversation from the user's messages (oldest first).
 
     Args:
         messages: the user's texts.
         asked: questions the bot has asked so far (``age``, ``work``, ``who``).
-        intent_crisis: the NLU classified the last message as a crisis with confidence.
     """
     facts = read_facts(messages, asked)
-    if intent_crisis:
-        facts.crisis = True
     types = carer_types(facts)
     return Assessment(
         carer_types=types,

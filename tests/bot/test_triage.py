@@ -413,10 +413,6 @@ def test_not_crisis(messages):
     assert _assess(messages).crisis is False
 
 
-def test_crisis_intent_flag_counts_even_without_words():
-    assert triage.assess(["…"], intent_crisis=True).crisis is True
-
-
 # --------------------------------------------------------------------------------
 # 5. Several turns: answers to the bot's questions
 # --------------------------------------------------------------------------------
