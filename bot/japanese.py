@@ -53,16 +53,18 @@ def normalize_with_map(text: str) -> Tuple[str, List[Tuple[int, int]]]:
     return "".join(out), spans
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
     """Return ``text`` in the normalised form that all matching uses."""
     return normalize_with_map(text)[0]
 
 
+_KATA_TO_HIRA = {c: c - 0x60 for c in range(_KATA_START, _KATA_END + 1)}
+
+
 def kata_to_hira(text: str) -> str:
     """Fold katakana to hiragana (ー and other marks unchanged)."""
-    return "".join(
-        chr(ord(c) - 0x60) if _KATA_START <= ord(c) <= _KATA_END else c for c in text
-    )
+    return text.translate(_KATA_TO_HIRA)
 
 
 @functools.lru_cache(maxsize=1)
@@ -94,11 +96,17 @@ def tokenize(text: str, max_chars: Optional[int] = None) -> List[JaToken]:
         return []
     if max_chars is not None:
         text = text[:max_chars]
+    # One message is read by the tokenizer, the fact extractor and the triage: MeCab runs once.
+    return list(_tokenize(text))
+
+
+@functools.lru_cache(maxsize=512)
+def _tokenize(text: str) -> Tuple[JaToken, ...]:
     norm, spans = normalize_with_map(text)
     # MeCab treats NUL and other controls badly: read them as spaces (offsets unchanged).
     readable = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zs", "Zl", "Zp") else c for c in norm)
     if not readable.strip():
-        return []
+        return ()
     tokens: List[JaToken] = []
     pos = 0
     for word in _tagger()(readable):
@@ -130,7 +138,7 @@ def tokenize(text: str, max_chars: Optional[int] = None) -> List[JaToken]:
                 reading=kana,
             )
         )
-    return tokens
+    return tuple(tokens)
 
 
 def reading(text: str, max_chars: Optional[int] = None) -> str:

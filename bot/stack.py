@@ -142,7 +142,7 @@ def running(
         rport = rasa_port or free_port()
         env.update(ACTION_ENDPOINT_URL=f"{actions_url}/webhook", TRACKER_DB_URL=db_url)
         rasa_proc = subprocess.Popen(
-            [str(BIN / "rasa"), "run", "--enable-api", f"--auth-token={token}", "--port", str(rport),
+            [str(BIN / "python"), "-m", "bot.server", "run", "--enable-api", f"--auth-token={token}", "--port", str(rport),
              "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml"],
             cwd=ROOT, env=env, start_new_session=True,
             stdout=open(log_dir / f"rasa-{rport}.log", "w"), stderr=subprocess.STDOUT,

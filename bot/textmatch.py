@@ -10,6 +10,7 @@ pattern with kanji never meets the reading, which keeps homophones (介護/解�
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import FrozenSet, Iterable, List, Optional, Pattern, Tuple
@@ -35,8 +36,11 @@ class Reading:
 
     @classmethod
     def of(cls, text: str, max_chars: int = japanese.TRIAGE_MAX_CHARS) -> Reading:
-        """Read ``text`` (at most ``max_chars`` characters) in both forms."""
-        text = (text or "")[:max_chars]
+        """Read ``text`` (at most ``max_chars`` characters) in both forms (kept for the last messages)."""
+        return _read((text or "")[:max_chars])
+
+    @classmethod
+    def _of(cls, text: str) -> Reading:
         tokens = japanese.tokenize(text)
         kana, hira, kana_starts, hira_starts = [], [], [], []
         k = h = 0
@@ -59,6 +63,11 @@ class Reading:
             kana_starts=frozenset(kana_starts),
             hira_starts=frozenset(hira_starts),
         )
+
+
+@functools.lru_cache(maxsize=512)
+def _read(text: str) -> Reading:
+    return Reading._of(text)
 
 
 @dataclass(frozen=True)
