@@ -220,6 +220,7 @@ def markdown(r: Dict[str, Any]) -> str:
         if k != "note":
             rows.append(f"| breakdown: {k} | {v} ms |")
     rows.append(f"| tokenizer alone | {r['tokenizer']['sentences_per_s']} sentences/s |")
+    rows.append(f"| trained pipeline's parse alone (p50, 50 messages) | {r['parse_alone_p50_ms']} ms |")
     for k, v in r["memory_peak_mb"].items():
         rows.append(f"| peak RSS: {k} | {v} MB |")
     rows.append(f"| first answer after start (trained model) | {r['first_answer_s']} s |")

@@ -19,7 +19,7 @@ import collections
 import json
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.core.constants import RULE_POLICY_PRIORITY
 from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
@@ -77,7 +77,7 @@ class LastTurnPolicy(Policy):
         return SupportedData.ML_AND_RULE_DATA
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """Same priority and fallback settings as RulePolicy."""
         return {
             "priority": RULE_POLICY_PRIORITY,
@@ -88,7 +88,7 @@ class LastTurnPolicy(Policy):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -129,7 +129,7 @@ class LastTurnPolicy(Policy):
         self,
         tracker: DialogueStateTracker,
         domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
+        rule_only_data: Optional[Dict[str, Any]] = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
         """Predict from the last turn; the core fallback action if nothing was learnt for it."""
@@ -150,7 +150,7 @@ class LastTurnPolicy(Policy):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
