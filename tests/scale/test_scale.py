@@ -2,7 +2,10 @@
 
 import asyncio
 import os
+import shutil
 import signal
+import socket
+import subprocess
 import time
 import uuid
 from typing import Dict, List
@@ -13,7 +16,7 @@ import pytest
 from bot import scale
 from bot.evaluate import load
 from bot.handoffs import Staff, Store
-from bot.stack import ROOT
+from bot.stack import ROOT, free_port
 
 pytestmark = pytest.mark.scale
 SLOTS = ("carer_types", "user_role", "handoff_destinations", "crisis")
@@ -23,6 +26,50 @@ SLOTS = ("carer_types", "user_role", "handoff_destinations", "crisis")
 def cluster(trained_model):
     with scale.cluster(model=str(trained_model)) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def nginx(cluster, tmp_path_factory):
+    """deploy/nginx.conf as shipped, with the cluster's ports and a log of the upstream of each request."""
+    folder = tmp_path_factory.mktemp("nginx")
+    (folder / "tmp").mkdir()
+    os.chmod(folder / "tmp", 0o777)  # nginx's workers run as nobody
+    port = free_port()
+    a, b = (int(u.rsplit(":", 1)[1]) for u in (cluster.a.rasa_url, cluster.b.rasa_url))
+    actions = int(cluster.a.actions_url.rsplit(":", 1)[1])
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    for old, new in (("127.0.0.1:5005 ", f"127.0.0.1:{a} "), ("127.0.0.1:5006 ", f"127.0.0.1:{b} "),
+                     ("listen 127.0.0.1:8005;", f"listen 127.0.0.1:{port};"), ("127.0.0.1:5055;", f"127.0.0.1:{actions};"),
+                     ("127.0.0.1:5056;", f"127.0.0.1:{actions};"), ("listen 127.0.0.1:8055;", f"listen 127.0.0.1:{free_port()};"),
+                     ("access_log off;", "log_format up '$upstream_addr $status'; access_log upstream.log up;")):
+        assert old in conf, f"deploy/nginx.conf changed: {old!r} not found"
+        conf = conf.replace(old, new)
+    (folder / "nginx.conf").write_text(conf)
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    proc = subprocess.Popen([binary, "-c", str(folder / "nginx.conf"), "-p", f"{folder}/", "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert proc.poll() is None, (folder / "error.log").read_text() if (folder / "error.log").exists() else "nginx exited"
+            time.sleep(0.1)
+    try:
+        yield url, folder / "upstream.log", (a, b)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def talk_through(url: str, senders: List[str], texts: List[str]) -> List[List[List[Dict]]]:
+    async def run():
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+            async def one(s: str):
+                return [await turn(http, url, s, text) for text in texts]
+            return await asyncio.gather(*(one(s) for s in senders))
+    return asyncio.run(run())
 
 
 def conversations(n: int) -> List[List[str]]:
@@ -80,6 +127,19 @@ def test_turns_alternate_between_instances_and_nothing_is_lost(cluster):
         assert {k: both[k] for k in SLOTS} == {k: one[k] for k in SLOTS}
 
 
+def test_nginx_as_shipped_spreads_the_turns_over_both_instances(cluster, nginx):
+    url, log, (a, b) = nginx
+    senders = [f"lb-{i}-{uuid.uuid4().hex[:6]}" for i in range(12)]
+    texts = ["こんにちは", "父の介護で仕事を休みがちです", "48歳です"]
+    results = talk_through(url, senders, texts)
+    assert all(all(r for r in replies) for replies in results)
+    for s in senders:
+        assert user_texts(cluster.a, s) == texts
+    served = [line.split()[0] for line in log.read_text().splitlines() if line.endswith(" 200")]
+    assert len(served) >= len(senders) * len(texts)
+    assert {f"127.0.0.1:{a}", f"127.0.0.1:{b}"} <= set(served)  # least_conn used both
+
+
 def test_handoffs_survive_a_killed_instance(cluster):
     store = Store(cluster.env["HANDOFF_DB_URL"])
     senders = [f"kill-{i}-{uuid.uuid4().hex[:6]}" for i in range(10)]
@@ -102,6 +162,20 @@ def test_handoffs_survive_a_killed_instance(cluster):
     refs = [store.handoff_for_conversation(s)["ref"] for s in senders]
     listed = [h for h in store.list_handoffs(Staff("t", "fukushi_somu")) if h["conversation_id"] in senders]
     assert len(listed) == len(senders) == len(set(refs))  # none lost, none doubled
+
+
+def test_nginx_as_shipped_sends_every_turn_to_the_living_instance(cluster, nginx):
+    """Runs after instance B was killed: nginx skips it (proxy_next_upstream) and no turn fails."""
+    url, log, (a, b) = nginx
+    before = len(log.read_text().splitlines())
+    senders = [f"lb-dead-{i}-{uuid.uuid4().hex[:6]}" for i in range(8)]
+    texts = ["祖父の介護をしています", "大学1年です", "ありがとう"]
+    results = talk_through(url, senders, texts)
+    assert all(all(r for r in replies) for replies in results)
+    for s in senders:
+        assert user_texts(cluster.a, s) == texts
+    lines = log.read_text().splitlines()[before:]
+    assert f"127.0.0.1:{b}, 127.0.0.1:{a} 200" in lines  # tried the dead one, then answered by the living one
 
 
 def test_the_bot_recovers_after_postgres_restarts(cluster):
