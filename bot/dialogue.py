@@ -120,7 +120,31 @@ def _about_kind(a: Assessment) -> str:
     return "utter_about_carer"
 
 
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def written_in_english(text: str) -> bool:
+    """True for a message with no Japanese at all and at least three Latin words ("hi" alone is not)."""
+    t = unicodedata.normalize("NFKC", text or "")
+    return not _JAPANESE.search(t) and len(_LATIN_WORD.findall(t)) >= 3
+
+
 def plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_response: str = "") -> List[Reply]:
+    """Return the replies for this turn and update ``state`` in place.
+
+    A person writing in English is told once, in English, that the replies are in Japanese
+    (after the crisis lines, if any): the triage reads English, the responses are Japanese.
+    """
+    replies = _plan(a, intent, state, latest_text, faq_response)
+    if written_in_english(latest_text) and "english_note" not in state.asked:
+        state.asked.append("english_note")
+        at = sum(1 for name, _ in replies if name == "utter_crisis")
+        replies.insert(at, ("utter_english_note", {}))
+    return replies
+
+
+def _plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_response: str = "") -> List[Reply]:
     """Return the replies for this turn and update ``state`` in place.
 
     Args:

@@ -96,3 +96,16 @@ def test_a_crisis_asks_consent_at_once_and_stands_first(store):
     listed = store.list_handoffs(ADMIN)
     assert listed[0]["ref"] == ref and listed[0]["crisis"] is True
     assert len(listed) == 2
+
+
+def test_an_english_writer_is_told_once_that_the_replies_are_japanese(store):
+    c = Conversation("english")
+    first = [m["response"] for m in c.say("Hi, I'm 16 and I look after my little sister because my mum is ill")]
+    assert first[0] == "utter_english_note"
+    assert "utter_ask_consent" in first  # the story was read: a destination is offered as usual
+    assert "utter_english_note" not in [m["response"] for m in c.say("yes please")]
+    # Japanese, or Japanese mixed with English, gets no note; a crisis keeps the lines first.
+    assert "utter_english_note" not in [m["response"] for m in Conversation("ja").say("ママが病気で so tired")]
+    crisis = [m["response"] for m in Conversation("en-crisis").say("my dad hits me and I want to die")]
+    assert crisis[:2] == ["utter_crisis", "utter_english_note"]
+    assert "utter_english_note" not in [m["response"] for m in Conversation("hi").say("hello")]
