@@ -104,6 +104,15 @@ class StaffUser(Base):
     created_at = sa.Column(sa.DateTime, nullable=False, default=now)
 
 
+class LoginFailure(Base):
+    """A failed staff login, per key (address or account): shared by every web process."""
+
+    __tablename__ = "login_failures"
+    id = sa.Column(sa.Integer, primary_key=True)
+    key = sa.Column(sa.String(255), nullable=False, index=True)
+    at = sa.Column(sa.Float, nullable=False)  # seconds since the epoch
+
+
 @dataclass(frozen=True)
 class Staff:
     """A logged-in member of staff."""
@@ -143,6 +152,27 @@ class Store:
         self.engine = sa.create_engine(url, **kwargs)
         Base.metadata.create_all(self.engine)
         self.session = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    # --- failed logins ---------------------------------------------------------
+
+    def login_failures(self, key: str, since: float) -> int:
+        """Failed logins for ``key`` after ``since`` (epoch seconds); older ones are deleted."""
+        with self.session() as s:
+            s.query(LoginFailure).filter(LoginFailure.key == key, LoginFailure.at <= since).delete()
+            s.commit()
+            return s.query(LoginFailure).filter(LoginFailure.key == key).count()
+
+    def add_login_failure(self, *keys: str, at: float) -> None:
+        """Record one failed login under each key."""
+        with self.session() as s:
+            s.add_all([LoginFailure(key=k, at=at) for k in keys])
+            s.commit()
+
+    def clear_login_failures(self, *keys: str) -> None:
+        """Forget the failures of these keys (after a successful login)."""
+        with self.session() as s:
+            s.query(LoginFailure).filter(LoginFailure.key.in_(keys)).delete(synchronize_session=False)
+            s.commit()
 
     # --- hand-offs -----------------------------------------------------------
     def create_handoff(

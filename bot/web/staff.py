@@ -49,30 +49,27 @@ class Settings:
 
 
 class LoginLimiter:
-    """Failed logins per key (address, account) within a window."""
+    """Failed logins per key (address, account) within a window, kept in the hand-off database.
 
-    def __init__(self, max_failures: int, window: int) -> None:
-        self.max_failures, self.window = max_failures, window
-        self.failures: Dict[str, List[float]] = defaultdict(list)
+    Every web process behind the load balancer sees the same count, and a restart does not
+    reset it.
+    """
+
+    def __init__(self, store: Store, max_failures: int, window: int) -> None:
+        self.store, self.max_failures, self.window = store, max_failures, window
 
     def blocked(self, *keys: str) -> bool:
         """Return True when any key had too many recent failures."""
-        cutoff = time.monotonic() - self.window
-        for key in keys:
-            self.failures[key] = [t for t in self.failures[key] if t > cutoff]
-            if len(self.failures[key]) >= self.max_failures:
-                return True
-        return False
+        since = time.time() - self.window
+        return any(self.store.login_failures(key, since) >= self.max_failures for key in keys)
 
     def fail(self, *keys: str) -> None:
         """Record a failure."""
-        for key in keys:
-            self.failures[key].append(time.monotonic())
+        self.store.add_login_failure(*keys, at=time.time())
 
     def reset(self, *keys: str) -> None:
         """Forget the failures after a success."""
-        for key in keys:
-            self.failures.pop(key, None)
+        self.store.clear_login_failures(*keys)
 
 
 def _sections() -> Dict[str, str]:
@@ -93,7 +90,7 @@ def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transc
     store = store or Store()
     transcripts = transcripts or Transcripts()
     serializer = URLSafeTimedSerializer(settings.secret, salt="kc-staff-session")
-    limiter = LoginLimiter(settings.max_failures, settings.lockout_seconds)
+    limiter = LoginLimiter(store, settings.max_failures, settings.lockout_seconds)
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
     env.globals.update(
         sections=_sections(),

@@ -40,7 +40,7 @@ def console(tmp_path_factory):
             c.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('conv-a', :k, :t, :d)"),
                       {"k": kind, "t": time.time() + i, "d": json.dumps({"event": kind, "text": text})})
     with web_app(env) as url:
-        yield {"url": url, "store": store, "shoko": shoko_case["ref"], "child": child_case["ref"]}
+        yield {"url": url, "store": store, "shoko": shoko_case["ref"], "child": child_case["ref"], "env": env}
 
 
 def _csrf(html: str) -> str:
@@ -170,3 +170,7 @@ def test_login_attempts_are_limited(console):
     for _ in range(5):
         assert login(console, "kaigo1", "bad-password-x").last_status == 401
     assert login(console, "kaigo1", PASSWORD).last_status == 429
+    # A second web process on the same database (behind the load balancer, or after a restart) knows.
+    with web_app(console["env"]) as other:
+        assert login({"url": other}, "kaigo1", PASSWORD).last_status == 429
+        assert login({"url": other}, "somu1", PASSWORD).last_status == 429  # and the address is held back too
