@@ -40,6 +40,12 @@ def format_crisis_lines(child: bool) -> str:
     )
 
 
+def format_crisis_line(line_id: str) -> str:
+    """Return one crisis line (by its id in the catalog) as a short text line."""
+    line = next(line for line in load()["crisis_lines"] if line["id"] == line_id)
+    return f"・{line['name']}：{line['phone']}（{line['hours']}）"
+
+
 def contact_text(dest_id: str) -> str:
     """Return what the city filled in of a destination's contact, or an empty string."""
     contact = destination(dest_id).get("contact") or {}

@@ -134,12 +134,12 @@ def plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_re
     """Return the replies for this turn and update ``state`` in place.
 
     A person writing in English is told once, in English, that the replies are in Japanese
-    (after the crisis lines, if any): the triage reads English, the responses are Japanese.
+    (after the emergency and crisis lines, if any): the triage reads English, the responses are Japanese.
     """
     replies = _plan(a, intent, state, latest_text, faq_response)
     if written_in_english(latest_text) and "english_note" not in state.asked:
         state.asked.append("english_note")
-        at = sum(1 for name, _ in replies if name == "utter_crisis")
+        at = sum(1 for name, _ in replies if name in ("utter_emergency", "utter_crisis"))
         replies.insert(at, ("utter_english_note", {}))
     return replies
 
@@ -177,6 +177,10 @@ def _plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_r
             return [("utter_contact_invalid", {})]
     if answering and intent in ANSWER_LOOKALIKES:
         intent = "inform"
+    if a.facts.emergency and "emergency" not in state.asked:
+        # Someone collapsed, is not breathing, took too many pills: 119 comes before anything else.
+        state.asked.append("emergency")
+        replies.append(("utter_emergency", {"line": catalog.format_crisis_line("emergency_fire")}))
     if a.crisis and not state.crisis_lines_given:
         # The children's line is shown unless the person is known to be an adult.
         adult = a.facts.stage in ("youth", "adult") or a.user_role in ("employer",)

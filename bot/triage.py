@@ -45,6 +45,7 @@ _WORKING = compile_patterns(lx.WORKING)
 _NOT_WORKING = compile_patterns(lx.NOT_WORKING)
 _SIDE_JOB = compile_patterns(lx.SIDE_JOB)
 _CRISIS = compile_patterns(lx.CRISIS)
+_EMERGENCY = compile_patterns(lx.EMERGENCY)
 _NOT_CRISIS = re.compile("|".join(f"(?:{p})" for p in lx.NOT_CRISIS))
 _STILL_WORKING = re.compile(r"(辞め|やめ|退職し)(よう|たい|るか|るべき|そう|ようか|なきゃ|ざるを得な|かけ|ることに|るしか)")
 
@@ -124,6 +125,7 @@ class Facts:
     working: Optional[bool] = None
     student: bool = False
     crisis: bool = False
+    emergency: bool = False  # a medical emergency: call 119 first
     declined: bool = False
     childlike: bool = False
     professional: bool = False  # the writer introduced a job or a business (a teacher, an employer)
@@ -290,12 +292,12 @@ def _matches_about_self(patterns, r: Reading) -> bool:
     return bool(hits)
 
 
-def _is_crisis(r: Reading) -> bool:
-    """Danger signs, after removing exaggerations (死ぬほど) and denials (死にたいとかではない)."""
+def _danger(r: Reading) -> Tuple[bool, bool]:
+    """(danger sign, medical emergency), after removing exaggerations (死ぬほど) and denials (死にたいとかではない)."""
     cleaned = _NOT_CRISIS.sub("　", r.surface)
     if cleaned != r.surface:
         r = Reading.of(cleaned)
-    return any_match(_CRISIS, r)
+    return any_match(_CRISIS, r), any_match(_EMERGENCY, r)
 
 
 def _receiver_ages(r: Reading) -> List[int]:
@@ -364,6 +366,7 @@ class MessageFacts:
     """What one message says on its own. Cached: a conversation's old messages are read once."""
 
     crisis: bool
+    emergency: bool
     relations: FrozenSet[str]
     conditions: FrozenSet[str]
     needs: FrozenSet[str]
@@ -401,8 +404,10 @@ def read_message(text: str, asked_age: bool = False) -> MessageFacts:
     roles = [r, Reading.of(_PARENTHESES.sub("", r.raw))] if _PARENTHESES.search(r.raw) else [r]
     intro = any_match(_SUPPORTER_INTRO, r)
     declined = bool(_DECLINE.search(r.surface))
+    crisis, emergency = _danger(r)
     return MessageFacts(
-        crisis=_is_crisis(r),
+        crisis=crisis,
+        emergency=emergency,
         relations=frozenset(name for name, pats in _RELATIONS.items() if any_match(pats, r)),
         conditions=frozenset(name for name, pats in _CONDITIONS.items() if any_match(pats, conditions_read)),
         needs=frozenset(name for name, pats in _NEEDS.items() if any_match(pats, r)),
@@ -451,6 +456,7 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
         m = read_message(text, asked_age=i == len(texts) - 1 and "age" in asked)
         parts.append(m.everything)
         facts.crisis = facts.crisis or m.crisis
+        facts.emergency = facts.emergency or m.emergency
         facts.relations |= m.relations
         facts.conditions |= m.conditions
         facts.needs |= m.needs

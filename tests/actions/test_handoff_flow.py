@@ -109,3 +109,13 @@ def test_an_english_writer_is_told_once_that_the_replies_are_japanese(store):
     crisis = [m["response"] for m in Conversation("en-crisis").say("my dad hits me and I want to die")]
     assert crisis[:2] == ["utter_crisis", "utter_english_note"]
     assert "utter_english_note" not in [m["response"] for m in Conversation("hi").say("hello")]
+
+
+def test_a_medical_emergency_is_told_to_call_119_first_once(store):
+    c = Conversation("emergency")
+    first = c.say("ばあちゃんが おふろで しずんでた。ひきあげたけど いきしてるか わからない")
+    assert [m["response"] for m in first][:2] == ["utter_emergency", "utter_crisis"]
+    assert "119" in first[0]["line"] and "119" in first[1]["lines"]
+    assert "utter_emergency" not in [m["response"] for m in c.say("はい")]
+    # A danger sign that is not a medical emergency keeps the crisis lines first, without the 119 advice.
+    assert [m["response"] for m in Conversation("no-119").say("もう全部終わりにしたい")][0] == "utter_crisis"
