@@ -44,8 +44,9 @@ _ADULT = compile_patterns(lx.ADULT_STAGE)
 _WORKING = compile_patterns(lx.WORKING)
 _NOT_WORKING = compile_patterns(lx.NOT_WORKING)
 _SIDE_JOB = compile_patterns(lx.SIDE_JOB)
-_CRISIS = compile_patterns(lx.CRISIS)
 _EMERGENCY = compile_patterns(lx.EMERGENCY)
+_DANGER_NOT_MEDICAL = compile_patterns([p for p in lx.CRISIS if p not in lx.EMERGENCY])
+_HANDLED = compile_patterns(lx.HANDLED)
 _NOT_CRISIS = re.compile("|".join(f"(?:{p})" for p in lx.NOT_CRISIS))
 _STILL_WORKING = re.compile(r"(辞め|やめ|退職し)(よう|たい|るか|るべき|そう|ようか|なきゃ|ざるを得な|かけ|ることに|るしか)")
 
@@ -297,7 +298,8 @@ def _danger(r: Reading) -> Tuple[bool, bool]:
     cleaned = _NOT_CRISIS.sub("　", r.surface)
     if cleaned != r.surface:
         r = Reading.of(cleaned)
-    return any_match(_CRISIS, r), any_match(_EMERGENCY, r)
+    emergency = any_match(_EMERGENCY, r) and not any_match(_HANDLED, r)
+    return emergency or any_match(_DANGER_NOT_MEDICAL, r), emergency
 
 
 def _receiver_ages(r: Reading) -> List[int]:

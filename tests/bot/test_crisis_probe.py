@@ -1,4 +1,4 @@
-"""Every danger of tests/crisis/probe.yml is read, and none of its hard negatives raises an alarm."""
+"""Every danger of the probe sets (tests/crisis/) is read, and none of their hard negatives raises an alarm."""
 
 from pathlib import Path
 
@@ -6,11 +6,12 @@ import pytest
 
 from bot import evaluate
 
-CASES = evaluate.load(Path(__file__).resolve().parents[1] / "crisis" / "probe.yml")
+FOLDER = Path(__file__).resolve().parents[1] / "crisis"
+CASES = [c for path in sorted(FOLDER.glob("*.yml")) for c in evaluate.load(path)]
 
 
-def test_the_probe_has_both_kinds():
-    assert sum(c["expected"]["crisis"] for c in CASES) == 85 and len(CASES) == 160
+def test_the_probes_have_both_kinds():
+    assert len(CASES) == 300 and sum(c["expected"]["crisis"] for c in CASES) == 155
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
