@@ -133,10 +133,27 @@ def written_in_english(text: str) -> bool:
 def plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_response: str = "") -> List[Reply]:
     """Return the replies for this turn and update ``state`` in place.
 
+    A conversation that reads like danger without a known sign gets, once, a gentle safety check
+    with the crisis lines; heavy distress without either gets, once, a line that listens day and night.
     A person writing in English is told once, in English, that the replies are in Japanese
     (after the emergency and crisis lines, if any): the triage reads English, the responses are Japanese.
     """
     replies = _plan(a, intent, state, latest_text, faq_response)
+    if a.facts.possible_danger and not a.crisis and "danger_check" not in state.asked:
+        # The words are not a known danger sign, but the whole reads like one: ask once, gently, with the lines.
+        state.asked += ["danger_check", "distress_line"]
+        adult = a.facts.stage in ("youth", "adult")
+        names = [name for name, _ in replies]
+        at = names.index("utter_thanks_for_sharing") + 1 if "utter_thanks_for_sharing" in names else 0
+        replies.insert(at, ("utter_danger_check", {"lines": catalog.format_crisis_lines(child=not adult)}))
+    if a.facts.distress and not a.crisis and "distress_line" not in state.asked:
+        # Heavy, but no danger sign: one line that listens day and night, after the thanks.
+        state.asked.append("distress_line")
+        child = easy_japanese(a) or a.facts.stage == "child"
+        line = catalog.format_crisis_line("child_sos" if child else "yorisoi")
+        names = [name for name, _ in replies]
+        at = names.index("utter_thanks_for_sharing") + 1 if "utter_thanks_for_sharing" in names else 0
+        replies.insert(at, ("utter_distress_line", {"line": line}))
     if written_in_english(latest_text) and "english_note" not in state.asked:
         state.asked.append("english_note")
         at = sum(1 for name, _ in replies if name in ("utter_emergency", "utter_crisis"))

@@ -355,6 +355,13 @@ CRISIS += [
     r"(夜|よる|夜中|よなか)[^。]{0,15}(布団|ふとん|部屋|へや|ベッド)に(入って|はいって)(くる|きて|こ)",
 ]
 
+# Heavy distress without a danger sign: the bot names a line that listens, once, gently.
+DISTRESS = [
+    r"限界", r"げんかい", r"もう無理", r"もうむり", r"泣きたい", r"なきたい", r"泣いて(ばかり|しまう|います|る)", r"つらい", r"辛い", r"しんどい",
+    r"耐えられ(な|ません)", r"たえられな", r"逃げたい", r"にげたい", r"誰にも(言|い)え", r"だれにもいえ", r"ひとりぼっち", r"独りぼっち", r"孤独",
+    r"こどく", r"眠れな", r"ねむれな", r"寝れな", r"追い詰め", r"おいつめ", r"絶望", r"希望(が|も)(ない|持て)", r"どうでもいい", r"疲れ果て",
+    r"can'?t take (it|this)", r"exhausted", r"so tired", r"\balone\b",
+]
 # Colloquial exaggerations and denials: removed from the text before CRISIS is matched.
 NOT_CRISIS = [
     r"(暴力的|殺人的)(に|な)[^。]{0,4}(眠|ねむ|忙|いそが|暑|あつ|寒|さむ|繁忙|量)",

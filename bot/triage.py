@@ -47,6 +47,7 @@ _SIDE_JOB = compile_patterns(lx.SIDE_JOB)
 _EMERGENCY = compile_patterns(lx.EMERGENCY)
 _DANGER_NOT_MEDICAL = compile_patterns([p for p in lx.CRISIS if p not in lx.EMERGENCY])
 _HANDLED = compile_patterns(lx.HANDLED)
+_DISTRESS = compile_patterns(lx.DISTRESS)
 _NOT_CRISIS = re.compile("|".join(f"(?:{p})" for p in lx.NOT_CRISIS))
 _STILL_WORKING = re.compile(r"(辞め|やめ|退職し)(よう|たい|るか|るべき|そう|ようか|なきゃ|ざるを得な|かけ|ることに|るしか)")
 
@@ -127,6 +128,8 @@ class Facts:
     student: bool = False
     crisis: bool = False
     emergency: bool = False  # a medical emergency: call 119 first
+    distress: bool = False  # heavy distress without a danger sign
+    possible_danger: bool = False  # no danger sign, but bot.danger_model reads danger: ask once
     declined: bool = False
     childlike: bool = False
     professional: bool = False  # the writer introduced a job or a business (a teacher, an employer)
@@ -369,6 +372,7 @@ class MessageFacts:
 
     crisis: bool
     emergency: bool
+    distress: bool
     relations: FrozenSet[str]
     conditions: FrozenSet[str]
     needs: FrozenSet[str]
@@ -410,6 +414,7 @@ def read_message(text: str, asked_age: bool = False) -> MessageFacts:
     return MessageFacts(
         crisis=crisis,
         emergency=emergency,
+        distress=any_match(_DISTRESS, r),
         relations=frozenset(name for name, pats in _RELATIONS.items() if any_match(pats, r)),
         conditions=frozenset(name for name, pats in _CONDITIONS.items() if any_match(pats, conditions_read)),
         needs=frozenset(name for name, pats in _NEEDS.items() if any_match(pats, r)),
@@ -459,6 +464,7 @@ def read_facts(messages: Sequence[str], asked: Iterable[str] = ()) -> Facts:
         parts.append(m.everything)
         facts.crisis = facts.crisis or m.crisis
         facts.emergency = facts.emergency or m.emergency
+        facts.distress = facts.distress or m.distress
         facts.relations |= m.relations
         facts.conditions |= m.conditions
         facts.needs |= m.needs
@@ -658,6 +664,10 @@ def assess(messages: Sequence[str], asked: Iterable[str] = ()) -> Assessment:
         asked: questions the bot has asked so far (``age``, ``work``, ``who``).
     """
     facts = read_facts(messages, asked)
+    if not facts.crisis and facts.role != "employer":
+        from bot import danger_model  # scikit-learn, loaded on first use
+
+        facts.possible_danger = danger_model.possible_danger(messages)
     types = carer_types(facts)
     return Assessment(
         carer_types=types,

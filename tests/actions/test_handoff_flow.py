@@ -119,3 +119,17 @@ def test_a_medical_emergency_is_told_to_call_119_first_once(store):
     assert "utter_emergency" not in [m["response"] for m in c.say("はい")]
     # A danger sign that is not a medical emergency keeps the crisis lines first, without the 119 advice.
     assert [m["response"] for m in Conversation("no-119").say("もう全部終わりにしたい")][0] == "utter_crisis"
+
+
+def test_heavy_distress_without_danger_gets_a_listening_line_once(store):
+    c = Conversation("distress")
+    first = c.say("仕事と母の介護で、毎日しんどいです。眠れない日もあります")
+    names = [m["response"] for m in first]
+    assert names[:2] == ["utter_thanks_for_sharing", "utter_distress_line"]
+    assert "よりそいホットライン" in first[1]["line"]
+    assert "utter_distress_line" not in [m["response"] for m in c.say("48歳です。会社員です。つらいです")]
+    child = Conversation("distress-child").say("ママが びょうきで まいにち おとうとの おせわ してる。つらい")
+    assert "子供SOS" in next(m["line"] for m in child if m["response"] == "utter_distress_line")
+    # Danger gets the crisis lines instead; plain telling gets neither.
+    assert "utter_distress_line" not in [m["response"] for m in Conversation("d-crisis").say("もう限界。死にたい")]
+    assert "utter_distress_line" not in [m["response"] for m in Conversation("d-plain").say("母の介護をしています")]
