@@ -10,10 +10,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import dialogue, japanese, triage
+from bot import danger_model, dialogue, japanese, triage
 from bot.handoffs import Store
 
 logger = logging.getLogger(__name__)
+# Learn the second reader of danger now (half a second), not during the first person's turn.
+danger_model.warm_up()
 
 
 @functools.lru_cache(maxsize=1)

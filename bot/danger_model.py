@@ -7,7 +7,7 @@ This model learns from whole messages instead: the danger probes in data/danger/
 It is not trusted to raise the crisis flag (it would on about 4 % of ordinary conversations);
 above ``THRESHOLD`` the bot asks once, gently, whether the person is safe, with the crisis lines.
 
-Trained when first used (under a second, same result every time); nothing is stored.
+Trained when the action server starts (half a second, same result every time); nothing is stored.
 """
 
 from __future__ import annotations
@@ -62,6 +62,11 @@ def _model():
     features = vectorizer.fit_transform(texts)
     classifier = LogisticRegression(C=4, class_weight="balanced", max_iter=3000).fit(features, labels)
     return vectorizer, classifier
+
+
+def warm_up() -> None:
+    """Train the model now (the action server calls this at start)."""
+    _model()
 
 
 def score(messages: Sequence[str]) -> float:
