@@ -65,6 +65,7 @@ class ActionAssessCarer(Action):
             dispatcher.utter_message(response="utter_too_long")
         faq = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
         replies = dialogue.plan(assessment, intent.get("name") or "", state, latest, faq.get("utter_action") or "")
+        crisis = assessment.crisis  # a 「はい」 to the safety check makes it a crisis
         self._hand_off(tracker.sender_id, assessment, state)
         for response, values in replies:
             values = {k: (state.handoff_ref if v == dialogue.REF else v) for k, v in values.items()}

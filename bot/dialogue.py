@@ -139,13 +139,6 @@ def plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_re
     (after the emergency and crisis lines, if any): the triage reads English, the responses are Japanese.
     """
     replies = _plan(a, intent, state, latest_text, faq_response)
-    if a.facts.possible_danger and not a.crisis and "danger_check" not in state.asked:
-        # The words are not a known danger sign, but the whole reads like one: ask once, gently, with the lines.
-        state.asked += ["danger_check", "distress_line"]
-        adult = a.facts.stage in ("youth", "adult")
-        names = [name for name, _ in replies]
-        at = names.index("utter_thanks_for_sharing") + 1 if "utter_thanks_for_sharing" in names else 0
-        replies.insert(at, ("utter_danger_check", {"lines": catalog.format_crisis_lines(child=not adult)}))
     if a.facts.distress and not a.crisis and "distress_line" not in state.asked:
         # Heavy, but no danger sign: one line that listens day and night, after the thanks.
         state.asked.append("distress_line")
@@ -192,6 +185,14 @@ def _plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_r
             state.contact_tries += 1
             state.awaiting = "contact"
             return [("utter_contact_invalid", {})]
+    said_yes = intent != "deny" and not _NO.match(text) and (intent == "affirm" or bool(_YES.match(text)))
+    if answering == "danger_check" and not a.crisis and said_yes:
+        # 「はい」 to 「危ないことが起きていますか」: in danger. The lines were just shown: ask to hand off now.
+        a.crisis = True
+        state.crisis_lines_given = True
+        if not state.consent:
+            state.consent, state.awaiting = "asked", "consent"
+            return [("utter_ask_consent_crisis", {})]
     if answering and intent in ANSWER_LOOKALIKES:
         intent = "inform"
     if a.facts.emergency and "emergency" not in state.asked:
@@ -207,6 +208,17 @@ def _plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_r
             # In danger, the hand-off does not wait for the profile.
             state.consent, state.awaiting = "asked", "consent"
             return replies + [("utter_ask_consent_crisis", {})]
+    if a.facts.possible_danger and not a.crisis and "danger_check" not in state.asked and intent not in FIXED_REPLIES:
+        # No known danger sign, but the whole reads like one (bot.danger_model): ask once, plainly, with the
+        # lines, and nothing else this turn, so that a 「はい」 answers this question.
+        state.asked += ["danger_check", "distress_line"]
+        state.awaiting = "danger_check"
+        adult = a.facts.stage in ("youth", "adult") or a.user_role == "supporter"
+        thanks = []
+        if a.user_role == "carer" and "thanked" not in state.asked:
+            state.asked.append("thanked")
+            thanks = [("utter_thanks_for_sharing", {})]
+        return thanks + [("utter_danger_check", {"lines": catalog.format_crisis_lines(child=not adult)})]
     fixed = FIXED_REPLIES.get(intent) or (faq_response if intent == "faq" else None)
     if fixed:
         said = triage.read_facts([latest_text]) if latest_text else None

@@ -133,3 +133,18 @@ def test_heavy_distress_without_danger_gets_a_listening_line_once(store):
     # Danger gets the crisis lines instead; plain telling gets neither.
     assert "utter_distress_line" not in [m["response"] for m in Conversation("d-crisis").say("もう限界。死にたい")]
     assert "utter_distress_line" not in [m["response"] for m in Conversation("d-plain").say("母の介護をしています")]
+
+
+def test_yes_to_the_safety_check_is_a_crisis_and_no_goes_on(store):
+    text = "正直、もう父にご飯あげてない。3日くらい。部屋にも入ってない"
+    c = Conversation("check-yes")
+    first = [m["response"] for m in c.say(text)]
+    assert first[-1] == "utter_danger_check" and c.slots["awaiting"] == "danger_check" and not c.slots["crisis"]
+    assert [m["response"] for m in c.say("はい", intent="affirm")] == ["utter_ask_consent_crisis"]
+    assert c.slots["crisis"] is True
+    assert "utter_handoff_created" in [m["response"] for m in c.say("はい", intent="affirm")] or c.slots["handoff_ref"]
+    assert store.handoff_for_conversation("check-yes")["crisis"] is True
+    n = Conversation("check-no")
+    n.say(text)
+    later = [m["response"] for m in n.say("いいえ、大丈夫です。45歳の会社員です", intent="deny")]
+    assert not n.slots["crisis"] and "utter_ask_consent_crisis" not in later
