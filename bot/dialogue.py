@@ -138,6 +138,8 @@ def plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_re
     A person writing in English is told once, in English, that the replies are in Japanese
     (after the emergency and crisis lines, if any): the triage reads English, the responses are Japanese.
     """
+    if "danger_check" in state.asked:
+        a.facts.possible_danger = True  # once asked, staff are told, even if later messages read lighter
     replies = _plan(a, intent, state, latest_text, faq_response)
     if a.facts.distress and not a.crisis and "distress_line" not in state.asked:
         # Heavy, but no danger sign: one line that listens day and night, after the thanks.
@@ -330,4 +332,7 @@ def summarize(a: Assessment) -> str:
     ]
     if a.crisis:
         parts.insert(0, "【危険のサインあり】")
+    elif f.possible_danger:
+        # The second reader was worried and the person did not say yes: staff should look first.
+        parts.insert(0, "【要確認: 危険の可能性（本人は否定または未回答）】")
     return " / ".join(parts)

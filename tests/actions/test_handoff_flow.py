@@ -148,3 +148,15 @@ def test_yes_to_the_safety_check_is_a_crisis_and_no_goes_on(store):
     n.say(text)
     later = [m["response"] for m in n.say("いいえ、大丈夫です。45歳の会社員です", intent="deny")]
     assert not n.slots["crisis"] and "utter_ask_consent_crisis" not in later
+
+
+def test_staff_see_that_the_safety_check_was_asked(store):
+    n = Conversation("check-summary")
+    n.say("正直、もう父にご飯あげてない。3日くらい。部屋にも入ってない")
+    n.say("いいえ、大丈夫です。45歳の会社員です", intent="deny")
+    n.say("父は認知症です", intent="inform")
+    assert n.slots["awaiting"] == "consent"
+    n.say("はい", intent="affirm")
+    record = store.handoff_for_conversation("check-summary")
+    assert record is not None and not record["crisis"]
+    assert record["summary"].startswith("【要確認: 危険の可能性")
