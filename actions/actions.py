@@ -58,14 +58,12 @@ class ActionAssessCarer(Action):
         # sure of 「もう疲れた」 as a crisis, and the lexicon is measured at recall 1.00.
         assessment = triage.assess(_user_texts(tracker), asked=state.asked)
         # Once in danger, a conversation stays flagged: later turns never clear it.
-        crisis = assessment.crisis or bool(tracker.get_slot("crisis"))
-        assessment.crisis = crisis
+        assessment.crisis = assessment.crisis or bool(tracker.get_slot("crisis"))
         latest = tracker.latest_message.get("text") or ""
         if len(latest) > japanese.MAX_CHARS:
             dispatcher.utter_message(response="utter_too_long")
         faq = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
         replies = dialogue.plan(assessment, intent.get("name") or "", state, latest, faq.get("utter_action") or "")
-        crisis = assessment.crisis  # a 「はい」 to the safety check makes it a crisis
         self._hand_off(tracker.sender_id, assessment, state)
         for response, values in replies:
             values = {k: (state.handoff_ref if v == dialogue.REF else v) for k, v in values.items()}
@@ -74,7 +72,7 @@ class ActionAssessCarer(Action):
             "carer_types": assessment.carer_types,
             "user_role": assessment.user_role,
             "handoff_destinations": assessment.handoff_destinations,
-            "crisis": crisis,
+            "crisis": assessment.crisis,  # a 「はい」 to the safety check made it one
             "asked": state.asked,
             "crisis_lines_given": state.crisis_lines_given,
             "destinations_given": state.destinations_given,

@@ -33,17 +33,18 @@ def crisis_lines(child: bool) -> List[Dict[str, Any]]:
     return [line for line in lines if line["audience"] != "child"]
 
 
+def _line_text(line: Dict[str, Any]) -> str:
+    return f"・{line['name']}：{line['phone']}（{line['hours']}）"
+
+
 def format_crisis_lines(child: bool) -> str:
     """Return the crisis lines as short text lines: name, number, hours."""
-    return "\n".join(
-        f"・{line['name']}：{line['phone']}（{line['hours']}）" for line in crisis_lines(child)
-    )
+    return "\n".join(_line_text(line) for line in crisis_lines(child))
 
 
 def format_crisis_line(line_id: str) -> str:
     """Return one crisis line (by its id in the catalog) as a short text line."""
-    line = next(line for line in load()["crisis_lines"] if line["id"] == line_id)
-    return f"・{line['name']}：{line['phone']}（{line['hours']}）"
+    return _line_text(next(line for line in load()["crisis_lines"] if line["id"] == line_id))
 
 
 def contact_text(dest_id: str) -> str:

@@ -216,11 +216,7 @@ def _plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_r
         state.asked += ["danger_check", "distress_line"]
         state.awaiting = "danger_check"
         adult = a.facts.stage in ("youth", "adult") or a.user_role == "supporter"
-        thanks = []
-        if a.user_role == "carer" and "thanked" not in state.asked:
-            state.asked.append("thanked")
-            thanks = [("utter_thanks_for_sharing", {})]
-        return thanks + [("utter_danger_check", {"lines": catalog.format_crisis_lines(child=not adult)})]
+        return _thank_once(a, state) + [("utter_danger_check", {"lines": catalog.format_crisis_lines(child=not adult)})]
     fixed = FIXED_REPLIES.get(intent) or (faq_response if intent == "faq" else None)
     if fixed:
         said = triage.read_facts([latest_text]) if latest_text else None
@@ -244,10 +240,7 @@ def _plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_r
             replies.append(("utter_ask_situation", {}))
         return replies
 
-    if "thanked" not in state.asked and a.user_role == "carer":
-        state.asked.append("thanked")
-        if not a.crisis:
-            replies.append(("utter_thanks_for_sharing", {}))
+    replies += _thank_once(a, state)
     if a.user_role == "carer" and not f.declined:
         for question, missing in (
             ("age", f.stage is None),
@@ -271,6 +264,14 @@ def _plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_r
     elif not replies:
         replies.append(("utter_thanks_for_sharing", {}))
     return replies
+
+
+def _thank_once(a: Assessment, state: State) -> List[Reply]:
+    """A carer is thanked for sharing once per conversation (not in a crisis, where the lines come first)."""
+    if a.user_role != "carer" or "thanked" in state.asked:
+        return []
+    state.asked.append("thanked")
+    return [] if a.crisis else [("utter_thanks_for_sharing", {})]
 
 
 def handoff_destinations(a: Assessment) -> List[str]:

@@ -278,7 +278,7 @@ CRISIS = [
     r"閉じ込め", r"とじこめ", r"包丁(を)?(向け|持ち出|突きつけ|振り回|ふりまわ)", r"ほうちょう(を)?(むけ|ふりまわ)",
 ]
 # A medical emergency at home that the writer faces (unconscious, not breathing, an overdose, a fall):
-# a danger sign, and the first thing said is to call 119.
+# a danger sign too (bot.triage reads both lists), and the first thing said is to call 119.
 EMERGENCY = [
     r"(呼んでも|よんでも|声をかけても|こえをかけても|話しかけても|はなしかけても|ゆすっても|揺すっても|たたいても)[^。]{0,12}"
     r"(起きない|おきない|目を開けない|めをあけない|反応(が)?(ない|しない)|返事(が)?ない|動かない|うごかない|ろれつ)",
@@ -304,7 +304,6 @@ EMERGENCY = [
     r"(けいれん|痙攣|ひきつけ)が[^。]{0,12}(止まらな|とまらな)", r"(血|ち)が(止まら|とまら)(ない|ん|へん)",
     r"新聞が(たま|溜ま)", r"(チャイム|インターホン)を?(鳴らしても|押しても)[^。]{0,10}(出て(こ|き)ない|出てきません|応答|返事)",
 ]
-CRISIS += EMERGENCY
 # An emergency already in professional hands (「病院で脳梗塞と言われ、今はICUで治療中」): not a 119 call.
 HANDLED = [r"(病院|ICU|集中治療室|救急外来)(で|に)", r"入院(中|して|した)", r"救急車(で|が)(運|来|き)", r"搬送され", r"治療中"]
 # A child left without care: no adult, no food, not let in.

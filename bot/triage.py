@@ -45,7 +45,7 @@ _WORKING = compile_patterns(lx.WORKING)
 _NOT_WORKING = compile_patterns(lx.NOT_WORKING)
 _SIDE_JOB = compile_patterns(lx.SIDE_JOB)
 _EMERGENCY = compile_patterns(lx.EMERGENCY)
-_DANGER_NOT_MEDICAL = compile_patterns([p for p in lx.CRISIS if p not in lx.EMERGENCY])
+_CRISIS = compile_patterns(lx.CRISIS)
 _HANDLED = compile_patterns(lx.HANDLED)
 _DISTRESS = compile_patterns(lx.DISTRESS)
 _NOT_CRISIS = re.compile("|".join(f"(?:{p})" for p in lx.NOT_CRISIS))
@@ -302,7 +302,7 @@ def _danger(r: Reading) -> Tuple[bool, bool]:
     if cleaned != r.surface:
         r = Reading.of(cleaned)
     emergency = any_match(_EMERGENCY, r) and not any_match(_HANDLED, r)
-    return emergency or any_match(_DANGER_NOT_MEDICAL, r), emergency
+    return emergency or any_match(_CRISIS, r), emergency
 
 
 def _receiver_ages(r: Reading) -> List[int]:

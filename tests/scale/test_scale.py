@@ -63,13 +63,20 @@ def nginx(cluster, tmp_path_factory):
         proc.wait(10)
 
 
-def talk_through(url: str, senders: List[str], texts: List[str]) -> List[List[List[Dict]]]:
+def talk_through(cluster, url: str, prefix: str, n: int, texts: List[str]) -> None:
+    """``n`` conversations of ``texts`` through ``url``: every turn answered, every conversation stored whole."""
+    senders = [f"{prefix}-{i}-{uuid.uuid4().hex[:6]}" for i in range(n)]
+
     async def run():
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
             async def one(s: str):
                 return [await turn(http, url, s, text) for text in texts]
             return await asyncio.gather(*(one(s) for s in senders))
-    return asyncio.run(run())
+
+    results = asyncio.run(run())
+    assert all(all(r for r in replies) for replies in results)
+    for s in senders:
+        assert user_texts(cluster.a, s) == texts
 
 
 def conversations(n: int) -> List[List[str]]:
@@ -129,14 +136,10 @@ def test_turns_alternate_between_instances_and_nothing_is_lost(cluster):
 
 def test_nginx_as_shipped_spreads_the_turns_over_both_instances(cluster, nginx):
     url, log, (a, b) = nginx
-    senders = [f"lb-{i}-{uuid.uuid4().hex[:6]}" for i in range(12)]
     texts = ["こんにちは", "父の介護で仕事を休みがちです", "48歳です"]
-    results = talk_through(url, senders, texts)
-    assert all(all(r for r in replies) for replies in results)
-    for s in senders:
-        assert user_texts(cluster.a, s) == texts
+    talk_through(cluster, url, "lb", 12, texts)
     served = [line.split()[0] for line in log.read_text().splitlines() if line.endswith(" 200")]
-    assert len(served) >= len(senders) * len(texts)
+    assert len(served) >= 12 * len(texts)
     assert {f"127.0.0.1:{a}", f"127.0.0.1:{b}"} <= set(served)  # least_conn used both
 
 
@@ -168,12 +171,7 @@ def test_nginx_as_shipped_sends_every_turn_to_the_living_instance(cluster, nginx
     """Runs after instance B was killed: nginx skips it (proxy_next_upstream) and no turn fails."""
     url, log, (a, b) = nginx
     before = len(log.read_text().splitlines())
-    senders = [f"lb-dead-{i}-{uuid.uuid4().hex[:6]}" for i in range(8)]
-    texts = ["祖父の介護をしています", "大学1年です", "ありがとう"]
-    results = talk_through(url, senders, texts)
-    assert all(all(r for r in replies) for replies in results)
-    for s in senders:
-        assert user_texts(cluster.a, s) == texts
+    talk_through(cluster, url, "lb-dead", 8, ["祖父の介護をしています", "大学1年です", "ありがとう"])
     lines = log.read_text().splitlines()[before:]
     assert f"127.0.0.1:{b}, 127.0.0.1:{a} 200" in lines  # tried the dead one, then answered by the living one
 
