@@ -51,10 +51,11 @@ train: $(STAMP) ## train a model if the data, domain or config changed since the
 	    && echo $$(( $$(date +%s) - start )) > models/.train_seconds; \
 	fi
 
-run: train ## install, train if needed, then start Rasa (5005), actions (5055) and the web app (8000)
-	@mkdir -p var/db
+run: train ## install, train if needed, then start Rasa (5005), actions (5055) and the web app (8000), on 127.0.0.1
+	@mkdir -p -m 700 var/db
 	@if [ -z "$$RASA_AUTH_TOKEN" ]; then echo "RASA_AUTH_TOKEN is not set: the HTTP API uses a random token for this run."; fi; \
-	RASA_AUTH_TOKEN=$${RASA_AUTH_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')} \
+	export RASA_AUTH_TOKEN=$${RASA_AUTH_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}; \
+	export ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}; \
 	exec $(VENV)/bin/honcho start -f Procfile
 
 lint: $(STAMP) ## ruff over the Python code
@@ -67,7 +68,7 @@ pytest: train browser ## the pytest suite (starts real servers and Chromium wher
 	$(PY) -m pytest -q tests
 
 e2e: train ## end-to-end test stories, failing on any prediction error
-	$(RASA) test core --model models --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/core
+	ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-not-called-by-rasa-test-core} $(RASA) test core --model models --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/core
 
 bench: train ## benchmark: turn latency at 1/10/50 users, growth, breakdown, memory; writes bench/results/
 	$(PY) -m bot.bench

@@ -59,6 +59,13 @@ class ActionAssessCarer(Action):
         assessment = triage.assess(_user_texts(tracker), asked=state.asked)
         # Once in danger, a conversation stays flagged: later turns never clear it.
         assessment.crisis = assessment.crisis or bool(tracker.get_slot("crisis"))
+        if state.handoff_ref and not store().owns(state.handoff_ref, tracker.sender_id):
+            # Only a forged or damaged tracker carries another conversation's reference: change
+            # nothing of that case, say so gently, and go on as a conversation without one.
+            logger.warning("a tracker carried a hand-off reference that is not its own: ignored")
+            dispatcher.utter_message(response="utter_handoff_unknown")
+            state.handoff_ref, state.consent = "", ""
+            state.awaiting = "" if state.awaiting == "contact" else state.awaiting
         latest = tracker.latest_message.get("text") or ""
         if len(latest) > japanese.MAX_CHARS:
             dispatcher.utter_message(response="utter_too_long")
@@ -99,6 +106,7 @@ class ActionAssessCarer(Action):
             state.handoff_ref = record["ref"]
             logger.info("hand-off %s created for %s", state.handoff_ref, destinations)
         elif state.handoff_ref:
-            store().update_from_conversation(state.handoff_ref, a.carer_types, a.user_role, destinations, a.crisis, summary)
+            store().update_from_conversation(state.handoff_ref, sender_id, a.carer_types, a.user_role, destinations,
+                                             a.crisis, summary)
         if state.handoff_ref and state.contact:
-            store().set_contact(state.handoff_ref, state.contact)
+            store().set_contact(state.handoff_ref, sender_id, state.contact)

@@ -7,14 +7,18 @@ tracker store. The schema is created by ``Store`` itself. No Rasa, no sanic here
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base, sessionmaker
+
+from bot.production import private_sqlite
 
 DEFAULT_URL = "sqlite:///var/db/handoff.db"
 STATUSES = ("new", "in_progress", "contacted", "closed")
@@ -102,6 +106,8 @@ class StaffUser(Base):
     section = sa.Column(sa.String(64), nullable=False)
     is_admin = sa.Column(sa.Boolean, nullable=False, default=False)
     created_at = sa.Column(sa.DateTime, nullable=False, default=now)
+    # A disabled account cannot log in; the row stays, so that notes and the audit log keep their author.
+    disabled = sa.Column(sa.Boolean, nullable=False, default=False)
 
 
 class LoginFailure(Base):
@@ -111,6 +117,51 @@ class LoginFailure(Base):
     id = sa.Column(sa.Integer, primary_key=True)
     key = sa.Column(sa.String(255), nullable=False, index=True)
     at = sa.Column(sa.Float, nullable=False)  # seconds since the epoch
+
+
+class StaffSession(Base):
+    """A console session, kept here so that every web process can end it at once.
+
+    Only a SHA-256 of the session token is stored: someone who reads the database
+    (a backup, a dump) cannot use the sessions in it.
+    """
+
+    __tablename__ = "staff_sessions"
+    id = sa.Column(sa.Integer, primary_key=True)
+    token_hash = sa.Column(sa.String(64), unique=True, nullable=False)
+    username = sa.Column(sa.String(64), nullable=False, index=True)
+    csrf = sa.Column(sa.String(64), nullable=False)
+    created_at = sa.Column(sa.Float, nullable=False)  # seconds since the epoch
+    last_seen = sa.Column(sa.Float, nullable=False)
+
+
+class Delivery(Base):
+    """A widget message relayed to Rasa, with Rasa's answer (bot.web.chat: exactly once)."""
+
+    __tablename__ = "chat_deliveries"
+    __table_args__ = (sa.UniqueConstraint("sender", "msg_id"),)
+    id = sa.Column(sa.Integer, primary_key=True)
+    sender = sa.Column(sa.String(64), nullable=False)
+    msg_id = sa.Column(sa.String(64), nullable=False)
+    answer = sa.Column(sa.Text, nullable=False)
+    at = sa.Column(sa.DateTime, nullable=False, default=now)
+
+
+class ConsultationCount(Base):
+    """Conversations per month whose events retention deleted (the outcomes page still counts them)."""
+
+    __tablename__ = "consultation_counts"
+    month = sa.Column(sa.String(7), primary_key=True)  # YYYY-MM, UTC
+    conversations = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class RetentionRun(Base):
+    """When retention ran and how many records of each kind it deleted (no personal data)."""
+
+    __tablename__ = "retention_runs"
+    id = sa.Column(sa.Integer, primary_key=True)
+    at = sa.Column(sa.DateTime, nullable=False, default=now, index=True)
+    detail = sa.Column(sa.Text, nullable=False, default="{}")
 
 
 @dataclass(frozen=True)
@@ -134,6 +185,16 @@ def _hasher():
     return PasswordHasher()
 
 
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise ValueError("password must have at least 10 characters")
+
+
+def _token_hash(token: str) -> str:
+    # A session token is 256 random bits: a plain SHA-256 cannot be reversed, no salt or slow hash needed.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def new_ref() -> str:
     """Return a short reference number such as KC-7XQ4M2."""
     return "KC-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
@@ -144,23 +205,44 @@ class Store:
 
     def __init__(self, url: Optional[str] = None) -> None:
         url = url or os.environ.get("HANDOFF_DB_URL") or DEFAULT_URL
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            os.makedirs(os.path.dirname(url[len("sqlite:///"):]) or ".", exist_ok=True)
+        private_sqlite(url)  # folder 0700, file 0600: contacts and notes are personal data
         kwargs = {"pool_pre_ping": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False}
         self.engine = sa.create_engine(url, **kwargs)
         Base.metadata.create_all(self.engine)
+        self._add_staff_columns()
         self.session = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    def _add_staff_columns(self) -> None:
+        # create_all makes missing tables but never adds a column to an existing one: a database made
+        # before accounts could be disabled gets the column here. Alembic will replace this (a later issue).
+        def has_column() -> bool:
+            return "disabled" in {c["name"] for c in sa.inspect(self.engine).get_columns("staff_users")}
+
+        if has_column():
+            return
+        try:
+            with self.engine.begin() as c:
+                c.execute(sa.text("ALTER TABLE staff_users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE"))
+        except sa.exc.DBAPIError:
+            if not has_column():  # else another process added it at the same moment
+                raise
 
     # --- failed logins ---------------------------------------------------------
 
     def login_failures(self, key: str, since: float) -> int:
         """Failed logins for ``key`` after ``since`` (epoch seconds); older ones are deleted."""
+        return self.login_failure_stats(key, since)[0]
+
+    def login_failure_stats(self, key: str, since: float) -> tuple[int, Optional[float]]:
+        """Failed logins for ``key`` after ``since`` and the time of the last one; older ones are deleted."""
         with self.session() as s:
             s.query(LoginFailure).filter(LoginFailure.key == key, LoginFailure.at <= since).delete()
             s.commit()
-            return s.query(LoginFailure).filter(LoginFailure.key == key).count()
+            count, last = s.query(sa.func.count(LoginFailure.id), sa.func.max(LoginFailure.at)).filter(
+                LoginFailure.key == key).one()
+            return int(count), last
 
     def add_login_failure(self, *keys: str, at: float) -> None:
         """Record one failed login under each key."""
@@ -215,17 +297,35 @@ class Store:
             )
             return row.as_dict() if row else None
 
-    def set_contact(self, ref: str, contact: Optional[str]) -> None:
-        """Store the way the person may be contacted (or none)."""
+    def owns(self, ref: str, conversation_id: str) -> bool:
+        """Return True when the hand-off ``ref`` exists and was created by this conversation."""
         with self.session() as s:
-            row = s.query(Handoff).filter_by(ref=ref).one()
+            return s.query(Handoff.id).filter_by(ref=ref, conversation_id=conversation_id).first() is not None
+
+    def set_contact(self, ref: str, conversation_id: str, contact: Optional[str]) -> bool:
+        """Store the way the person may be contacted, from the conversation that created the hand-off.
+
+        Return False (nothing changed) for an unknown or another conversation's reference. A
+        contact that replaces an earlier one is an audited event, never a silent overwrite:
+        the audit log keeps who (the conversation) and what (a change), not the contact itself.
+        """
+        with self.session() as s:
+            row = s.query(Handoff).filter_by(ref=ref, conversation_id=conversation_id).first()
+            if row is None:
+                return False
+            if row.contact and row.contact != contact:
+                s.add(Audit(username="(相談者)", action="contact_changed", ref=ref, detail="相談者が連絡先を変更"))
             row.contact, row.updated_at = contact, now()
             s.commit()
+            return True
 
-    def update_from_conversation(self, ref: str, carer_types, user_role, destinations, crisis, summary) -> None:
-        """Refresh a hand-off with what the conversation told after it was created."""
+    def update_from_conversation(self, ref: str, conversation_id: str, carer_types, user_role, destinations, crisis,
+                                 summary) -> bool:
+        """Refresh a hand-off with what its own conversation told after it was created (False: not its own)."""
         with self.session() as s:
-            row = s.query(Handoff).filter_by(ref=ref).one()
+            row = s.query(Handoff).filter_by(ref=ref, conversation_id=conversation_id).first()
+            if row is None:
+                return False
             row.carer_types = json.dumps(list(carer_types))
             row.user_role = user_role
             kept = [d for d in row.destinations.split(",") if d]
@@ -234,6 +334,7 @@ class Store:
             row.summary = summary
             row.updated_at = now()
             s.commit()
+            return True
 
     def _visible(self, query, staff: Staff):
         if staff.sees_all:
@@ -313,7 +414,8 @@ class Store:
         def add(s, row):
             s.add(Note(handoff_id=row.id, author=f"{staff.username}", text=text[:4000]))
 
-        return self._change(staff, ref, add) and self.audit(staff, "note", ref, text[:200])
+        # The audit log says that a note was added, not what it says: the note itself is personal data.
+        return self._change(staff, ref, add) and self.audit(staff, "note", ref)
 
     def transfer(self, staff: Staff, ref: str, to_section: str, reason: str) -> bool:
         """Pass a case to another section with a reason (it becomes the primary)."""
@@ -326,7 +428,7 @@ class Store:
             row.destinations = "," + ",".join([to_section] + kept) + ","
             s.add(Note(handoff_id=row.id, author=staff.username, text=f"【引き継ぎ】{to_section} へ: {reason[:2000]}"))
 
-        return self._change(staff, ref, move) and self.audit(staff, "transfer", ref, f"{to_section}: {reason[:200]}")
+        return self._change(staff, ref, move) and self.audit(staff, "transfer", ref, to_section)  # the reason is in the note
 
     # --- audit ---------------------------------------------------------------
     def audit(self, staff: Staff, action: str, ref: Optional[str] = None, detail: str = "") -> bool:
@@ -346,18 +448,52 @@ class Store:
 
     # --- staff accounts ------------------------------------------------------
     def add_user(self, username: str, password: str, section: str, is_admin: bool = False) -> None:
-        """Create an account (or reset its password and section)."""
-        if len(password) < 10:
-            raise ValueError("password must have at least 10 characters")
+        """Create an account, or reset its password and section; a reset ends the account's sessions.
+
+        Raises:
+            ValueError: the password is shorter than 10 characters.
+        """
+        _check_password(password)
         with self.session() as s:
             user = s.query(StaffUser).filter_by(username=username).first() or StaffUser(username=username)
             user.password_hash = _hasher().hash(password)
             user.section, user.is_admin = section, is_admin
             s.add(user)
+            s.query(StaffSession).filter_by(username=username).delete()
             s.commit()
 
+    def set_password(self, username: str, password: str) -> bool:
+        """Change an account's password and end its sessions; False if there is no such account.
+
+        Raises:
+            ValueError: the password is shorter than 10 characters.
+        """
+        _check_password(password)
+        return self._change_user(username, lambda user: setattr(user, "password_hash", _hasher().hash(password)))
+
+    def set_disabled(self, username: str, disabled: bool) -> bool:
+        """Disable an account (its sessions end) or enable it again; False if there is no such account."""
+        return self._change_user(username, lambda user: setattr(user, "disabled", disabled))
+
+    def delete_user(self, username: str) -> bool:
+        """Delete an account and its sessions; False if there is no such account."""
+        return self._change_user(username, lambda user: sa.orm.object_session(user).delete(user))
+
+    def _change_user(self, username: str, change) -> bool:
+        with self.session() as s:
+            user = s.query(StaffUser).filter_by(username=username).first()
+            if user is None:
+                return False
+            change(user)
+            s.query(StaffSession).filter_by(username=username).delete()
+            s.commit()
+            return True
+
     def authenticate(self, username: str, password: str) -> Optional[Staff]:
-        """Return the member of staff if the password is right, else None."""
+        """Return the member of staff if the password is right and the account enabled, else None.
+
+        argon2 takes tens of milliseconds of CPU: the web app calls this off its event loop.
+        """
         from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
         with self.session() as s:
@@ -369,23 +505,127 @@ class Store:
                 _hasher().verify(user.password_hash, password)
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 return None
-            return Staff(user.username, user.section, bool(user.is_admin))
+            return None if user.disabled else Staff(user.username, user.section, bool(user.is_admin))
 
     def staff(self, username: str) -> Optional[Staff]:
-        """Return an account by name, or None."""
+        """Return an enabled account by name, or None."""
         with self.session() as s:
-            user = s.query(StaffUser).filter_by(username=username).first()
+            user = s.query(StaffUser).filter_by(username=username, disabled=False).first()
             return Staff(user.username, user.section, bool(user.is_admin)) if user else None
 
+    # --- staff sessions ------------------------------------------------------
+    def start_session(self, username: str, at: float, max_seconds: float) -> tuple[str, str]:
+        """Start a console session at ``at`` (epoch seconds).
+
+        Sessions older than ``max_seconds`` (of any account) are deleted on the way.
+
+        Returns:
+            The session token for the cookie (only its hash is stored) and the session's CSRF token.
+        """
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        with self.session() as s:
+            s.query(StaffSession).filter(StaffSession.created_at <= at - max_seconds).delete()
+            s.add(StaffSession(token_hash=_token_hash(token), username=username, csrf=csrf, created_at=at, last_seen=at))
+            s.commit()
+        return token, csrf
+
+    def session_staff(self, token: str, at: float, idle_seconds: float, max_seconds: float) -> Optional[tuple[Staff, str]]:
+        """Return the member of staff and CSRF token of a live session, and mark it used at ``at``.
+
+        A session ends when it is older than ``max_seconds``, unused for ``idle_seconds``, ended by
+        logout or a command, or when its account is disabled or deleted: then this returns None.
+        """
+        if not token:
+            return None
+        with self.session() as s:
+            row = s.query(StaffSession).filter_by(token_hash=_token_hash(token)).first()
+            if row is None:
+                return None
+            user = s.query(StaffUser).filter_by(username=row.username, disabled=False).first()
+            if user is None or at - row.created_at > max_seconds or at - row.last_seen > idle_seconds:
+                s.delete(row)
+                s.commit()
+                return None
+            row.last_seen = at
+            s.commit()
+            return Staff(user.username, user.section, bool(user.is_admin)), row.csrf
+
+    def end_session(self, token: str) -> None:
+        """End one session (logout)."""
+        with self.session() as s:
+            s.query(StaffSession).filter_by(token_hash=_token_hash(token)).delete()
+            s.commit()
+
+    def end_sessions(self, username: Optional[str] = None) -> int:
+        """End every session of an account, or of every account; return how many ended."""
+        with self.session() as s:
+            query = s.query(StaffSession)
+            if username is not None:
+                query = query.filter_by(username=username)
+            ended = query.delete()
+            s.commit()
+            return ended
+
+    def live_sessions(self, at: float, idle_seconds: float, max_seconds: float) -> int:
+        """Return how many sessions are live at ``at``."""
+        with self.session() as s:
+            return s.query(StaffSession).filter(StaffSession.created_at >= at - max_seconds,
+                                                StaffSession.last_seen >= at - idle_seconds).count()
+
     # --- retention -----------------------------------------------------------
-    def delete_older_than(self, days: int) -> List[str]:
-        """Delete hand-offs (with notes) older than ``days``; return their conversation ids."""
-        cutoff = now() - dt.timedelta(days=days)
+    def purge(self, handoff_days: int, delivery_hours: int, login_seconds: int) -> Dict[str, Any]:
+        """Delete what is kept no longer than it must be; return counts and the deleted cases' conversations.
+
+        Hand-offs older than ``handoff_days`` go with their notes and their audit entries (and
+        every audit entry that old); relayed widget answers older than ``delivery_hours``;
+        failed-login records older than ``login_seconds``. The text of notes is never kept in
+        the audit log: older entries that still hold it are emptied.
+        """
+        at = now()
+        cutoff = at - dt.timedelta(days=handoff_days)
         with self.session() as s:
             rows = s.query(Handoff).filter(Handoff.created_at < cutoff).all()
-            ids = [r.conversation_id for r in rows]
+            conversations = [r.conversation_id for r in rows]
+            refs = [r.ref for r in rows]
             for r in rows:
                 s.query(Note).filter_by(handoff_id=r.id).delete()
                 s.delete(r)
+            audit = s.query(Audit).filter(sa.or_(Audit.at < cutoff, Audit.ref.in_(refs))).delete(synchronize_session=False)
+            s.query(Audit).filter(Audit.action == "note", Audit.detail != "").update({"detail": ""}, synchronize_session=False)
+            deliveries = s.query(Delivery).filter(Delivery.at < at - dt.timedelta(hours=delivery_hours)).delete()
+            logins = s.query(LoginFailure).filter(LoginFailure.at < time.time() - login_seconds).delete()
             s.commit()
-            return ids
+        return {"handoffs": len(refs), "audit": audit, "deliveries": deliveries, "login_failures": logins,
+                "conversations": conversations}
+
+    def handoff_conversations(self) -> set:
+        """Return the conversation ids that still have a hand-off."""
+        with self.session() as s:
+            return {cid for (cid,) in s.query(Handoff.conversation_id).distinct()}
+
+    def archive_counts(self, months: Dict[str, int]) -> None:
+        """Add deleted conversations to the monthly counts that the outcomes page shows."""
+        with self.session() as s:
+            for month, n in months.items():
+                row = s.get(ConsultationCount, month) or ConsultationCount(month=month, conversations=0)
+                row.conversations += n
+                s.add(row)
+            s.commit()
+
+    def archived_counts(self) -> Dict[str, int]:
+        """Return {"YYYY-MM": conversations} of conversations already deleted by retention."""
+        with self.session() as s:
+            return {r.month: r.conversations for r in s.query(ConsultationCount)}
+
+    def record_retention(self, summary: Dict[str, Any]) -> None:
+        """Remember that retention ran, and what it deleted (counts only)."""
+        with self.session() as s:
+            s.add(RetentionRun(detail=json.dumps(summary, ensure_ascii=False)))
+            s.query(RetentionRun).filter(RetentionRun.at < now() - dt.timedelta(days=400)).delete()
+            s.commit()
+
+    def last_retention(self) -> Optional[Dict[str, Any]]:
+        """Return {"at", **counts} of the last retention run, or None."""
+        with self.session() as s:
+            row = s.query(RetentionRun).order_by(RetentionRun.id.desc()).first()
+            return {"at": row.at, **json.loads(row.detail)} if row else None

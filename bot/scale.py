@@ -11,6 +11,7 @@ import contextlib
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -109,7 +110,7 @@ def cluster(model: str = "models") -> Iterator[Cluster]:
         pg.start()
         with redis(folder) as redis_port:
             env = {"TRACKER_DB_URL": pg.url, "HANDOFF_DB_URL": pg.url, "REDIS_HOST": "127.0.0.1",
-                   "REDIS_PORT": str(redis_port), "REDIS_DB": "1"}
+                   "REDIS_PORT": str(redis_port), "REDIS_DB": "1", "ACTION_SERVER_TOKEN": secrets.token_hex(32)}
             with stack.running(pg.url, model=model, endpoints=ENDPOINTS, extra_env=env) as a:
                 with stack.running(pg.url, model=model, endpoints=ENDPOINTS, extra_env=env, actions_url=a.actions_url) as b:
                     yield Cluster(a=a, b=b, postgres=pg, env=env)

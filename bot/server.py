@@ -5,17 +5,23 @@ That call first re-checks the constant *schema* against the JSON Schema 2020-12 
 then builds a new validator: 13.8 ms per turn on this machine, a third of the Rasa
 server's CPU under load (py-spy, `make bench`). Here the schema is checked once and the
 validator is reused: the answer is validated exactly as before (same schema, same
-``best_match`` error and message), in 0.4 ms. Everything else is Rasa's own ``main``.
+``best_match`` error and message), in 0.4 ms. The API token comes from the environment and
+the address defaults to loopback (``_arguments``). Everything else is Rasa's own ``main``.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict
+import os
+import secrets
+import sys
+from typing import Any, Dict, List
 
 from jsonschema import exceptions, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+
+from bot import production
 
 
 @functools.lru_cache(maxsize=1)
@@ -43,11 +49,33 @@ def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+def _arguments(argv: List[str]) -> List[str]:
+    """Return ``rasa run`` arguments with the address and the API token from the environment.
+
+    The token is read from ``RASA_AUTH_TOKEN`` here, inside the process, so that it never
+    appears on a command line (which every local user can read with ``ps``). Rasa listens on
+    ``RASA_HOST`` (default 127.0.0.1): only the web app and the tests talk to it.
+    """
+    if not argv or argv[0] != "run" or (len(argv) > 1 and argv[1] == "actions"):
+        return argv
+    if any(a.startswith("--auth-token") for a in argv):
+        raise SystemExit("pass the HTTP API token in RASA_AUTH_TOKEN, not on the command line")
+    args = list(argv)
+    if "--enable-api" in args:
+        token = os.environ.get("RASA_AUTH_TOKEN") or secrets.token_hex(32)  # unset: nobody can use the API
+        args.append(f"--auth-token={token}")
+    if not any(a in ("-i", "--interface") or a.startswith("--interface=") for a in args):
+        args += ["--interface", os.environ.get("RASA_HOST", "127.0.0.1")]
+    return args
+
+
 def main() -> None:
     """Run Rasa's command line with the fix installed."""
+    production.start("rasa", ["RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"])
     install()
     from rasa.__main__ import main as rasa_main
 
+    sys.argv[1:] = _arguments(sys.argv[1:])
     rasa_main()
 
 

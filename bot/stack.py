@@ -55,6 +55,8 @@ class Stack:
     db_url: str
     rasa_pid: int = 0
     actions_pid: int = 0
+    actions_token: str = ""
+    log_dir: str = ""
 
     def stop_rasa(self) -> None:
         """Stop the Rasa server now (an outage, for tests); the action server stays."""
@@ -127,14 +129,17 @@ def running(
     log_dir = Path(log_dir or ROOT / "var" / "logs")
     log_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0", **(extra_env or {}))
-    token = secrets.token_hex(16)
+    token = (extra_env or {}).get("RASA_AUTH_TOKEN") or secrets.token_hex(32)
+    # The action server's secret: shared by every instance of one stack (given, or drawn here).
+    env.setdefault("ACTION_SERVER_TOKEN", secrets.token_hex(32))
+    env["RASA_AUTH_TOKEN"] = token  # read by bot.server, never put on a command line
     actions_proc = rasa_proc = None
     try:
         if actions_url is None:
             aport = free_port()
             actions_proc = subprocess.Popen(
-                [str(BIN / "rasa"), "run", "actions", "--port", str(aport), "--actions", "actions"],
-                cwd=ROOT, env=env, start_new_session=True,
+                [str(BIN / "python"), "-m", "bot.action_server"],
+                cwd=ROOT, env=dict(env, ACTIONS_PORT=str(aport)), start_new_session=True,
                 stdout=open(log_dir / f"actions-{aport}.log", "w"), stderr=subprocess.STDOUT,
             )
             actions_url = f"http://127.0.0.1:{aport}"
@@ -142,7 +147,7 @@ def running(
         rport = rasa_port or free_port()
         env.update(ACTION_ENDPOINT_URL=f"{actions_url}/webhook", TRACKER_DB_URL=db_url)
         rasa_proc = subprocess.Popen(
-            [str(BIN / "python"), "-m", "bot.server", "run", "--enable-api", f"--auth-token={token}", "--port", str(rport),
+            [str(BIN / "python"), "-m", "bot.server", "run", "--enable-api", "--port", str(rport),
              "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml"],
             cwd=ROOT, env=env, start_new_session=True,
             stdout=open(log_dir / f"rasa-{rport}.log", "w"), stderr=subprocess.STDOUT,
@@ -150,19 +155,21 @@ def running(
         rasa_url = f"http://127.0.0.1:{rport}"
         _wait(f"{rasa_url}/status?token={token}", rasa_proc, timeout, ready=lambda b: bool(b.get("model_id")))
         yield Stack(rasa_url=rasa_url, actions_url=actions_url, token=token, db_url=db_url, rasa_pid=rasa_proc.pid,
-                    actions_pid=actions_proc.pid if actions_proc else 0)
+                    actions_pid=actions_proc.pid if actions_proc else 0, actions_token=env["ACTION_SERVER_TOKEN"],
+                    log_dir=str(log_dir))
     finally:
         _stop(rasa_proc)
         _stop(actions_proc)
 
 
 @contextlib.contextmanager
-def web_app(env: Dict[str, str], timeout: float = 30.0) -> Iterator[str]:
-    """Start the web app (``python -m bot.web``) on a free port; yield its URL."""
-    port = free_port()
-    full_env = dict(os.environ, WEB_HOST="127.0.0.1", WEB_PORT=str(port), **env)
+def web_app(env: Dict[str, str], timeout: float = 30.0, log: Optional[Path] = None, port: int = 0) -> Iterator[str]:
+    """Start the web app (``python -m bot.web``) on ``port`` or a free one; yield its URL (output to ``log``)."""
+    port = port or free_port()
+    full_env = dict(os.environ, WEB_PORT=str(port), **env)
+    out = open(log, "w") if log else subprocess.DEVNULL
     proc = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env=full_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(f"{url}/health", proc, timeout)

@@ -1,18 +1,24 @@
 """Staff accounts and retention, from the command line.
 
     python -m bot.staff add-user NAME --section SECTION_ID [--admin]   (password asked, or --password-stdin)
-    python -m bot.staff retention --days 365
+    python -m bot.staff set-password NAME                              (asked, or --password-stdin)
+    python -m bot.staff disable-user NAME | enable-user NAME | delete-user NAME
+    python -m bot.staff end-sessions [NAME]                            (every account's without NAME)
+    python -m bot.staff retention [--days 365] [--conversation-days 30]
+
+A new password (also add-user on an existing account), a disabled or deleted account and
+end-sessions end the console sessions at once, on every web process (they are in the database).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import dataclasses
 import getpass
 import sys
 
-from bot import catalog
-from bot.handoffs import Store, now
+from bot import catalog, retention
+from bot.handoffs import Store
 from bot.transcripts import Transcripts
 
 
@@ -25,8 +31,11 @@ def main(argv=None) -> int:
     add.add_argument("--section", required=True, help="destination id of the section, e.g. shoko")
     add.add_argument("--admin", action="store_true", help="sees every case and the audit log")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    ret = sub.add_parser("retention", help="delete hand-offs and transcripts older than N days")
-    ret.add_argument("--days", type=int, required=True)
+    ret = sub.add_parser("retention", help="delete what is past its retention period (also run daily by the web app)")
+    ret.add_argument("--days", type=int, help="hand-off period in days (default HANDOFF_RETENTION_DAYS or 365)")
+    ret.add_argument("--conversation-days", type=int,
+                     help="conversations without a hand-off (default CONVERSATION_RETENTION_DAYS or 30)")
+    _add_account_parsers(sub)
     args = p.parse_args(argv)
 
     store = Store()
@@ -41,14 +50,74 @@ def main(argv=None) -> int:
         except ValueError as e:
             print(e, file=sys.stderr)
             return 2
-        print(f"account {args.username} ({args.section}{', admin' if args.admin else ''}) saved")
+        _audit(store, "add_user", args.username)
+        print(f"account {args.username} ({args.section}{', admin' if args.admin else ''}) saved; its sessions ended")
         return 0
-    if args.days < 1:
-        print("--days must be at least 1", file=sys.stderr)
+    if args.command in ACCOUNT_COMMANDS:
+        return _account_command(store, args)
+    try:
+        periods = retention.Periods.from_env()
+        periods = dataclasses.replace(periods, handoff_days=args.days or periods.handoff_days,
+                                      conversation_days=args.conversation_days or periods.conversation_days)
+        if min(periods.handoff_days, periods.conversation_days) < 1:
+            raise ValueError("every retention period must be at least 1")
+    except ValueError as e:
+        print(e, file=sys.stderr)
         return 2
-    ids = store.delete_older_than(args.days)
-    events = Transcripts().delete(ids, now() - dt.timedelta(days=args.days))
-    print(f"deleted {len(ids)} hand-offs and {events} tracker events older than {args.days} days")
+    done = retention.run(store, Transcripts(archived=store.archived_counts), periods)
+    print("deleted: " + ", ".join(f"{k} {v}" for k, v in done.items()))
+    return 0
+
+
+ACCOUNT_COMMANDS = ("set-password", "disable-user", "enable-user", "delete-user", "end-sessions")
+
+
+def _add_account_parsers(sub) -> None:
+    pw = sub.add_parser("set-password", help="change an account's password; ends its sessions")
+    pw.add_argument("username")
+    pw.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    sub.add_parser("disable-user", help="the account can no longer log in; ends its sessions").add_argument("username")
+    sub.add_parser("enable-user", help="the account can log in again").add_argument("username")
+    sub.add_parser("delete-user", help="delete the account and end its sessions (notes keep its name)").add_argument("username")
+    end = sub.add_parser("end-sessions", help="log an account out everywhere; every account without NAME")
+    end.add_argument("username", nargs="?")
+
+
+def _audit(store: Store, action: str, username: str | None) -> None:
+    # Account changes go to the console's audit log too, under the system user who ran the command.
+    from bot.handoffs import Staff
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        who = "?"
+    store.audit(Staff(f"cli:{who}", ""), action, detail=username or "(all)")
+
+
+def _account_command(store: Store, args) -> int:
+    """Run set-password, disable-user, enable-user, delete-user or end-sessions; return the exit status."""
+    name = args.username
+    if args.command == "end-sessions":
+        ended = store.end_sessions(name)
+        _audit(store, "end_sessions", name)
+        print(f"ended {ended} sessions " + (f"of {name}" if name else "of every account"))
+        return 0
+    if args.command == "set-password":
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+        try:
+            done = store.set_password(name, password)
+        except ValueError as e:
+            print(e, file=sys.stderr)
+            return 2
+    elif args.command == "delete-user":
+        done = store.delete_user(name)
+    else:
+        done = store.set_disabled(name, args.command == "disable-user")
+    if not done:
+        print(f"no account {name!r}", file=sys.stderr)
+        return 2
+    _audit(store, args.command.replace("-", "_"), name)
+    print(f"{args.command} {name}: done" + ("" if args.command == "enable-user" else "; its sessions ended"))
     return 0
 
 

@@ -31,6 +31,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.production import private_sqlite
+
 logger = logging.getLogger(__name__)
 TRANSIENT = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.DisconnectionError)
 
@@ -40,6 +42,9 @@ class DurableSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Create the store (arguments as SQLTrackerStore)."""
+        url = str(kwargs.get("host") or os.environ.get("TRACKER_DB_URL") or "")
+        if "://" in url:
+            private_sqlite(url)  # what people wrote: readable by the owner only
         super().__init__(*args, **kwargs)
         self.retry_seconds = float(os.environ.get("TRACKER_RETRY_SECONDS", "30"))
         self.cache_size = int(os.environ.get("TRACKER_CACHE_SIZE", "256"))

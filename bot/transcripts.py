@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 import sqlalchemy as sa
 
@@ -15,8 +15,10 @@ DEFAULT_URL = "sqlite:///var/db/tracker.db"
 class Transcripts:
     """User and bot turns of a conversation, with their times."""
 
-    def __init__(self, url: str = "") -> None:
+    def __init__(self, url: str = "", archived: Optional[Callable[[], Dict[str, int]]] = None) -> None:
+        """Read the tracker store at ``url``; ``archived`` gives the monthly counts of deleted conversations."""
         self.engine = sa.create_engine(url or os.environ.get("TRACKER_DB_URL") or DEFAULT_URL, pool_pre_ping=True)
+        self.archived = archived
 
     def turns(self, conversation_id: str) -> List[Dict[str, Any]]:
         """Return the turns in order: {"who": "user"|"bot", "text", "at"}."""
@@ -52,18 +54,29 @@ class Transcripts:
                 rows = c.execute(query).fetchall()
         except sa.exc.OperationalError:
             return {}
-        counts: Dict[str, int] = {}
+        counts: Dict[str, int] = dict(self.archived() if self.archived else {})  # deleted by retention
         for _, first in rows:
             if first:
                 month = dt.datetime.utcfromtimestamp(first).strftime("%Y-%m")
                 counts[month] = counts.get(month, 0) + 1
         return counts
 
-    def delete(self, conversation_ids: List[str], older_than: dt.datetime) -> int:
-        """Delete the events of these conversations and every event older than a time."""
-        with self.engine.begin() as c:
-            n = 0
-            for sid in conversation_ids:
-                n += c.execute(sa.text("DELETE FROM events WHERE sender_id = :sid"), {"sid": sid}).rowcount or 0
-            n += c.execute(sa.text("DELETE FROM events WHERE timestamp < :t"), {"t": older_than.timestamp()}).rowcount or 0
-            return n
+    def idle_conversations(self, before: dt.datetime) -> Dict[str, float]:
+        """Return {conversation id: time of its first event} for conversations silent since ``before``."""
+        query = sa.text("SELECT sender_id, MIN(timestamp) FROM events GROUP BY sender_id HAVING MAX(timestamp) < :t")
+        try:
+            with self.engine.connect() as c:
+                return {sid: first or 0.0 for sid, first in c.execute(query, {"t": before.timestamp()}).fetchall()}
+        except sa.exc.OperationalError:  # no tracker store yet
+            return {}
+
+    def delete(self, conversation_ids: List[str]) -> int:
+        """Delete every event of these conversations; return how many events went."""
+        n = 0
+        try:
+            with self.engine.begin() as c:
+                for sid in conversation_ids:
+                    n += c.execute(sa.text("DELETE FROM events WHERE sender_id = :sid"), {"sid": sid}).rowcount or 0
+        except sa.exc.OperationalError:  # no tracker store yet
+            return 0
+        return n

@@ -1,11 +1,33 @@
-"""The web app (port 8000): the chat widget (/widget.js, /demo), /health, and the staff console (/staff)."""
+"""The web app (port 8000): the chat widget (/widget.js, /demo), /health, and the staff console (/staff).
+
+Every response carries the security headers (``security_headers``): a Content-Security-Policy
+without inline script or style, no MIME sniffing, no referrer, no framing, HSTS over TLS, and
+no caching of the console, which shows personal data on what may be a shared PC.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from sanic import Sanic, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
+
+STATIC = Path(__file__).resolve().parent / "static"
+# Stylesheets are files, not <style>: the policy below allows no inline style.
+STYLESHEETS = ("widget.css", "demo.css", "neutral.css")
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+HSTS = "max-age=63072000; includeSubDomains"
 
 PAGE = """<!doctype html>
 <html lang="ja"><head><meta charset="utf-8">
@@ -16,15 +38,45 @@ PAGE = """<!doctype html>
 """
 
 
+def security_headers(request: Request, resp: HTTPResponse) -> None:
+    """Set the security headers on a response of the web app (pages, files, redirects, errors).
+
+    The CORS headers of the widget's routes are left as they are: the widget runs on the
+    city's pages, another origin.
+    """
+    resp.headers["Content-Security-Policy"] = CSP
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["X-Frame-Options"] = "DENY"  # for browsers that ignore frame-ancestors
+    # Only over TLS: a browser ignores HSTS over http, and a local http run must stay reachable.
+    # Behind the proxy, sanic takes the scheme from X-Forwarded-Proto (WEB_PROXIES_COUNT).
+    if request.scheme == "https":
+        resp.headers["Strict-Transport-Security"] = HSTS
+    # The console's pages and CSV files hold personal data: never kept in the browser's cache.
+    # Its static files (Chart.js, styles) hold none and may be cached.
+    if (request.path == "/staff" or request.path.startswith("/staff/")) and not request.path.startswith("/staff/static/"):
+        resp.headers["Cache-Control"] = "no-store"
+
+
 def create_app(name: str = "kamakura_web", store=None, transcripts=None) -> Sanic:
-    """Create the web app: a page, /health, and the staff console under /staff."""
+    """Create the web app: a page, /health, the widget, and the staff console under /staff."""
     from bot.handoffs import Store
     from bot.web import chat, staff
 
     app = Sanic(name)
+    # How many proxies (nginx: 1) stand in front: only then are X-Forwarded-For and
+    # X-Forwarded-Proto believed (the client address of the login limiter, https for HSTS).
+    app.config.PROXIES_COUNT = int(os.environ.get("WEB_PROXIES_COUNT", "0"))
     store = store or Store()
     app.blueprint(staff.create_blueprint(store, transcripts))
     app.blueprint(chat.create_blueprint(store))
+
+    @app.middleware("response")
+    async def headers(request: Request, resp: HTTPResponse) -> None:
+        security_headers(request, resp)
+
+    for sheet in STYLESHEETS:
+        app.add_route(_stylesheet(sheet), f"/{sheet}", methods=["GET"], name=sheet.replace(".", "_"))
 
     @app.get("/health")
     async def health(_: Request):
@@ -37,11 +89,23 @@ def create_app(name: str = "kamakura_web", store=None, transcripts=None) -> Sani
     return app
 
 
+def _stylesheet(filename: str):
+    async def serve(_: Request):
+        # no-cache as /widget.js: the city's pages pick up a new version at once.
+        return await response.file(str(STATIC / filename), mime_type="text/css; charset=utf-8",
+                                   headers={"Cache-Control": "no-cache"})
+
+    return serve
+
+
 def main() -> None:
-    """Run the web app in the foreground on ``WEB_PORT`` (default 8000)."""
+    """Run the web app in the foreground on ``WEB_HOST``:``WEB_PORT`` (default 127.0.0.1:8000)."""
+    from bot import production
+
+    production.start("web", ["STAFF_SECRET_KEY"])
     app = create_app()
     app.run(
-        host=os.environ.get("WEB_HOST", "0.0.0.0"),
+        host=os.environ.get("WEB_HOST", "127.0.0.1"),  # behind nginx in production; set 0.0.0.0 only on purpose
         port=int(os.environ.get("WEB_PORT", "8000")),
         access_log=False,
     )

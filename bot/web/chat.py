@@ -20,25 +20,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot import catalog
-from bot.handoffs import Base, Store, now
+from bot.handoffs import Base, Delivery, Store
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_TEXT = 5000
 _ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
         "Access-Control-Allow-Headers": "Content-Type"}
-
-
-class Delivery(Base):
-    """A widget message relayed to Rasa, with Rasa's answer."""
-
-    __tablename__ = "chat_deliveries"
-    __table_args__ = (sa.UniqueConstraint("sender", "msg_id"),)
-    id = sa.Column(sa.Integer, primary_key=True)
-    sender = sa.Column(sa.String(64), nullable=False)
-    msg_id = sa.Column(sa.String(64), nullable=False)
-    answer = sa.Column(sa.Text, nullable=False)
-    at = sa.Column(sa.DateTime, nullable=False, default=now)
 
 
 class Relay:

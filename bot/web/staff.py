@@ -1,16 +1,22 @@
 """The staff console (/staff): hand-offs by section, transcripts, notes, status, CSV, outcomes.
 
-Security: argon2 password hashes (bot.handoffs), a signed HttpOnly SameSite=Strict
-session cookie that expires, a CSRF token on every form, login attempts limited per
-address and per account, and a 404 for any case the account may not see.
+Security: argon2 password hashes checked off the event loop (bot.handoffs); sessions kept
+in the hand-off database, so that logout, a password change, a disabled account or an
+admin ends them at once on every web process, with an idle timeout and an absolute
+lifetime; the cookie (HttpOnly, SameSite=Strict, path /staff) holds only a random token;
+a CSRF token on every form; failed logins block an address and slow an account down;
+a 404 for any case the account may not see; CSV cells that a spreadsheet would run as
+a formula are neutralised. The headers of every response are set in bot.web.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import hmac
 import io
+import math
 import os
 import secrets
 import statistics
@@ -20,7 +26,6 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 from urllib.parse import urlencode
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -35,41 +40,69 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 CHART_JS = Path(__file__).resolve().parents[2] / "node_modules" / "chart.js" / "dist" / "chart.umd.js"
 CARER_LABELS = {"young_carer": "ヤングケアラー", "youth_carer": "若者ケアラー", "business_carer": "ビジネスケアラー", "carer": "ケアラー"}
 ROLE_LABELS = {"carer": "本人", "employer": "事業者", "supporter": "支援者", "other": "その他"}
+# A cell starting with one of these is a formula to Excel or LibreOffice (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Settings:
     """Console settings from the environment."""
 
     def __init__(self) -> None:
-        self.secret = os.environ.get("STAFF_SECRET_KEY") or secrets.token_hex(32)
         self.session_seconds = int(os.environ.get("STAFF_SESSION_SECONDS", str(8 * 3600)))
+        self.idle_seconds = int(os.environ.get("STAFF_IDLE_SECONDS", "1800"))
         self.max_failures = int(os.environ.get("STAFF_MAX_LOGIN_FAILURES", "5"))
         self.lockout_seconds = int(os.environ.get("STAFF_LOCKOUT_SECONDS", str(15 * 60)))
+        self.max_delay = int(os.environ.get("STAFF_MAX_LOGIN_DELAY_SECONDS", "60"))
         self.secure_cookie = os.environ.get("STAFF_COOKIE_SECURE", "false").lower() == "true"
 
 
 class LoginLimiter:
-    """Failed logins per key (address, account) within a window, kept in the hand-off database.
+    """Failed logins per client address and per account, kept in the hand-off database.
 
     Every web process behind the load balancer sees the same count, and a restart does not
-    reset it.
+    reset it. An address is blocked after ``max_failures`` failures within ``window`` seconds.
+    An account is only slowed down, never locked out for long, or anyone could keep a member
+    of staff out of the console by failing on purpose: after ``max_failures`` failures the next
+    attempt waits 2^(n - max_failures) seconds after the last one, at most ``max_delay``.
     """
 
-    def __init__(self, store: Store, max_failures: int, window: int) -> None:
-        self.store, self.max_failures, self.window = store, max_failures, window
+    def __init__(self, store: Store, max_failures: int, window: int, max_delay: int) -> None:
+        self.store, self.max_failures, self.window, self.max_delay = store, max_failures, window, max_delay
 
-    def blocked(self, *keys: str) -> bool:
-        """Return True when any key had too many recent failures."""
-        since = time.time() - self.window
-        return any(self.store.login_failures(key, since) >= self.max_failures for key in keys)
+    def address_blocked(self, address: str, at: float) -> bool:
+        """Return True when this address had too many failures within the window."""
+        return self.store.login_failures(f"ip:{address}", at - self.window) >= self.max_failures
 
-    def fail(self, *keys: str) -> None:
+    def account_delay(self, username: str, at: float) -> float:
+        """Return how many seconds this account must still wait before the next attempt (0: none)."""
+        count, last = self.store.login_failure_stats(f"user:{username}", at - self.window)
+        if count < self.max_failures or last is None:
+            return 0.0
+        return max(0.0, min(2.0 ** (count - self.max_failures), self.max_delay) - (at - last))
+
+    def fail(self, address: str, username: str, at: float) -> None:
         """Record a failure."""
-        self.store.add_login_failure(*keys, at=time.time())
+        self.store.add_login_failure(f"ip:{address}", f"user:{username}", at=at)
 
-    def reset(self, *keys: str) -> None:
+    def reset(self, address: str, username: str) -> None:
         """Forget the failures after a success."""
-        self.store.clear_login_failures(*keys)
+        self.store.clear_login_failures(f"ip:{address}", f"user:{username}")
+
+
+def client_address(request: Request) -> str:
+    """Return the client's address: from X-Forwarded-For only behind a configured proxy.
+
+    Sanic fills ``remote_addr`` from the forwarding headers only when ``PROXIES_COUNT``
+    (WEB_PROXIES_COUNT) says how many proxies to trust; otherwise anyone could send the
+    header and pick a new address for each guess.
+    """
+    return request.remote_addr or request.ip
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # The leading quote makes the spreadsheet show the text instead of running it.
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _sections() -> Dict[str, str]:
@@ -89,8 +122,7 @@ def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transc
     settings = Settings()
     store = store or Store()
     transcripts = transcripts or Transcripts()
-    serializer = URLSafeTimedSerializer(settings.secret, salt="kc-staff-session")
-    limiter = LoginLimiter(store, settings.max_failures, settings.lockout_seconds)
+    limiter = LoginLimiter(store, settings.max_failures, settings.lockout_seconds, settings.max_delay)
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
     env.globals.update(
         sections=_sections(),
@@ -102,32 +134,29 @@ def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transc
     )
 
     def render(name: str, status: int = 200, **context: Any):
-        resp = response.html(env.get_template(name).render(**context), status=status)
-        # The console shows personal data: never cache, never frame.
-        resp.headers.update({"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
-                             "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'"})
-        return resp
+        # No-store, no framing and the CSP are set for every console response in bot.web.
+        return response.html(env.get_template(name).render(**context), status=status)
 
-    def set_cookie(resp, name: str, value: str, max_age: int) -> None:
+    def set_cookie(resp, request: Request, name: str, value: str, max_age: int) -> None:
         resp.cookies[name] = value
         cookie = resp.cookies[name]
         cookie["httponly"] = True
         cookie["samesite"] = "Strict"
         cookie["path"] = "/staff"
         cookie["max-age"] = max_age
-        if settings.secure_cookie:
+        if settings.secure_cookie or request.scheme == "https":
             cookie["secure"] = True
 
+    def drop_cookie(resp, request: Request, name: str) -> None:
+        # The same path and attributes as when it was set: a browser keeps a cookie whose deletion
+        # names another path (sanic's `del resp.cookies[name]` says path /).
+        set_cookie(resp, request, name, "", 0)
+        resp.cookies[name]["expires"] = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
     def session(request: Request) -> Optional[Dict[str, Any]]:
-        raw = request.cookies.get(SESSION_COOKIE)
-        if not raw:
-            return None
-        try:
-            data = serializer.loads(raw, max_age=settings.session_seconds)
-        except (SignatureExpired, BadSignature):
-            return None
-        staff = store.staff(data.get("u", ""))
-        return {"staff": staff, "csrf": data.get("c", "")} if staff else None
+        found = store.session_staff(request.cookies.get(SESSION_COOKIE) or "", time.time(),
+                                    settings.idle_seconds, settings.session_seconds)
+        return {"staff": found[0], "csrf": found[1]} if found else None
 
     def login_redirect():
         return response.redirect("/staff/login")
@@ -140,29 +169,37 @@ def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transc
     async def login_form(request: Request):
         token = secrets.token_urlsafe(24)
         resp = render("staff/login.html", csrf=token, error=None)
-        set_cookie(resp, LOGIN_CSRF_COOKIE, token, 600)
+        set_cookie(resp, request, LOGIN_CSRF_COOKIE, token, 600)
         return resp
 
     @bp.post("/login")
     async def login(request: Request):
-        username = (request.form.get("username") or "").strip()
+        username = (request.form.get("username") or "").strip()[:64]  # no account has a longer name
         password = request.form.get("password") or ""
         sent, expected = request.form.get("csrf_token") or "", request.cookies.get(LOGIN_CSRF_COOKIE) or ""
         if not sent or not hmac.compare_digest(sent, expected):
             return response.text("CSRF token missing or invalid", status=403)
-        keys = (f"ip:{request.ip}", f"user:{username}")
-        if limiter.blocked(*keys):
+        address, at = client_address(request), time.time()
+        if limiter.address_blocked(address, at):
             return render("staff/login.html", status=429, csrf=sent,
                           error="ログインの失敗が続いたため、しばらく時間をおいてからお試しください。")
-        staff = store.authenticate(username, password)
+        wait = limiter.account_delay(username, at)
+        if wait > 0:
+            return render("staff/login.html", status=429, csrf=sent,
+                          error=f"このユーザー名でのログインの失敗が続いています。{math.ceil(wait)}秒ほど待ってから、もう一度お試しください。")
+        # Counted before the password is checked, so that guesses sent in parallel already see it;
+        # a success forgets it below.
+        limiter.fail(address, username, at)
+        # argon2 takes tens of ms of CPU: in a thread, so that a burst of logins does not stall the chat relay.
+        staff = await asyncio.to_thread(store.authenticate, username, password)
         if staff is None:
-            limiter.fail(*keys)
             return render("staff/login.html", status=401, csrf=sent, error="ユーザー名またはパスワードが違います。")
-        limiter.reset(*keys)
+        limiter.reset(address, username)
         store.audit(staff, "login")
+        token, _ = store.start_session(staff.username, time.time(), settings.session_seconds)
         resp = response.redirect("/staff/")
-        set_cookie(resp, SESSION_COOKIE, serializer.dumps({"u": staff.username, "c": secrets.token_urlsafe(24)}),
-                   settings.session_seconds)
+        set_cookie(resp, request, SESSION_COOKIE, token, settings.session_seconds)
+        drop_cookie(resp, request, LOGIN_CSRF_COOKIE)
         return resp
 
     @bp.post("/logout")
@@ -170,8 +207,11 @@ def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transc
         sess = session(request)
         if sess and csrf_ok(request, sess):
             store.audit(sess["staff"], "logout")
+        # Ended even without a valid form: the browser drops the cookie anyway, and a session that
+        # nobody holds any more should not stay usable.
+        store.end_session(request.cookies.get(SESSION_COOKIE) or "")
         resp = response.redirect("/staff/login")
-        del resp.cookies[SESSION_COOKIE]
+        drop_cookie(resp, request, SESSION_COOKIE)
         return resp
 
     def filters(request: Request) -> Dict[str, Any]:
@@ -238,7 +278,7 @@ def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transc
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows([[_cell(v) for v in row] for row in rows])
         # UTF-8 with BOM, so that Excel opens the Japanese correctly.
         return response.raw(
             "\ufeff".encode() + out.getvalue().encode("utf-8"),
@@ -322,7 +362,24 @@ def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transc
             return login_redirect()
         if not sess["staff"].is_admin:
             return render("staff/not_found.html", status=404, staff=sess["staff"], csrf=sess["csrf"])
-        return render("staff/audit.html", staff=sess["staff"], csrf=sess["csrf"], entries=store.audit_log())
+        return render("staff/audit.html", staff=sess["staff"], csrf=sess["csrf"], entries=store.audit_log(),
+                      live_sessions=store.live_sessions(time.time(), settings.idle_seconds, settings.session_seconds))
+
+    @bp.post("/sessions/end")
+    async def end_all_sessions(request: Request):
+        sess = session(request)
+        if not sess:
+            return login_redirect()
+        if not sess["staff"].is_admin:
+            return render("staff/not_found.html", status=404, staff=sess["staff"], csrf=sess["csrf"])
+        if not csrf_ok(request, sess):
+            return response.text("CSRF token missing or invalid", status=403)
+        # Every session, the admin's own too: after a suspected leak nobody should stay logged in.
+        ended = store.end_sessions()
+        store.audit(sess["staff"], "end_sessions", detail=f"{ended} sessions")
+        resp = response.redirect("/staff/login")
+        drop_cookie(resp, request, SESSION_COOKIE)
+        return resp
 
     @bp.get("/static/chart.js")
     async def chart_js(request: Request):
@@ -333,5 +390,10 @@ def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transc
     @bp.get("/static/outcomes.js")
     async def outcomes_js(request: Request):
         return await response.file(str(TEMPLATES / "staff" / "outcomes.js"))
+
+    @bp.get("/static/console.css")
+    async def console_css(request: Request):
+        # A file, not a <style> in the page: the Content-Security-Policy allows no inline style.
+        return await response.file(str(TEMPLATES / "staff" / "console.css"), mime_type="text/css; charset=utf-8")
 
     return bp

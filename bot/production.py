@@ -1,0 +1,67 @@
+"""Start-up checks shared by the three services: private files, and secrets in production.
+
+``KAMAKURA_PROFILE=production`` (set by the production profile, ``deploy/scale.env.example``)
+makes every service refuse to start with a missing, short or placeholder secret, with a
+message that says which one; in development a missing token is drawn at random per run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Iterable, List
+
+MIN_SECRET_BYTES = 32
+_PLACEHOLDER = re.compile(r"change.?me|placeholder|secret|password|example|dummy|test|xxx|todo|^(.)\1*$", re.I)
+
+
+def production() -> bool:
+    """Return True in the production profile."""
+    return os.environ.get("KAMAKURA_PROFILE", "").strip().lower() == "production"
+
+
+def secret_problems(names: Iterable[str]) -> List[str]:
+    """Return one line for each secret that is missing, shorter than 32 bytes or a placeholder."""
+    problems = []
+    for name in names:
+        value = os.environ.get(name, "")
+        if not value:
+            problems.append(f"{name} is not set")
+        elif len(value.encode("utf-8")) < MIN_SECRET_BYTES:
+            problems.append(f"{name} is shorter than {MIN_SECRET_BYTES} bytes")
+        elif _PLACEHOLDER.search(value):
+            problems.append(f"{name} looks like a placeholder (e.g. CHANGE_ME): draw one with `openssl rand -hex 32`")
+    return problems
+
+
+def start(service: str, secrets: Iterable[str]) -> None:
+    """Make new files private (owner only); in production, exit with a message on a weak secret."""
+    os.umask(0o077)  # databases, their journals and logs: readable by their owner only
+    if not production():
+        return
+    problems = secret_problems(secrets)
+    if problems:
+        print(f"{service}: refusing to start in the production profile:\n  " + "\n  ".join(problems), file=sys.stderr)
+        sys.exit(2)
+
+
+def private_sqlite(url: str) -> None:
+    """For a SQLite URL, make its folder (0700) and file (0600) readable by their owner only.
+
+    Earlier versions created both readable by every local user; this also corrects them.
+    Other databases (PostgreSQL) keep their own access rules: see the README's threat model.
+    """
+    if not url.startswith("sqlite:///") or url in ("sqlite://", "sqlite:///:memory:"):
+        return
+    path = os.path.abspath(url[len("sqlite:///"):].split("?")[0])
+    folder = os.path.dirname(path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    if folder not in (os.getcwd(), "/"):  # never close the project folder or / itself
+        os.chmod(folder, 0o700)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+    for suffix in ("-journal", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.chmod(path + suffix, 0o600)

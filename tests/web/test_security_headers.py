@@ -1,0 +1,132 @@
+"""The security headers on every route of the web app, started as `make run` starts it (behind a proxy)."""
+
+import re
+
+import pytest
+import requests
+
+from bot.handoffs import Store
+from bot.stack import web_app
+from bot.transcripts import Transcripts
+from bot.web import create_app
+
+PASSWORD = "correct-horse-42"
+CORS_ROUTES = ("/widget.js", "/chat/crisis-lines")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("headers")
+    env = {"HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": f"sqlite:///{tmp}/tracker.db",
+           "WEB_PROXIES_COUNT": "1"}  # as in production behind nginx
+    store = Store(env["HANDOFF_DB_URL"])
+    store.add_user("kanri1", PASSWORD, "fukushi_somu", is_admin=True)
+    ref = store.create_handoff("conv-h", ["carer"], "carer", ["shoko"], False, "母の介護")["ref"]
+    with web_app(env) as url:
+        yield {"url": url, "ref": ref, "env": env}
+
+
+def _login(url: str, headers=None) -> requests.Session:
+    s = requests.Session()
+    s.headers.update(headers or {})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{url}/staff/login").text).group(1)
+    s.post(f"{url}/staff/login", data={"username": "kanri1", "password": PASSWORD, "csrf_token": token})
+    return s
+
+
+@pytest.fixture(scope="module")
+def routes(site):
+    """Every route of the app as create_app builds it: (path with its parameters filled in, methods)."""
+    app = create_app("headers_routes", store=Store("sqlite://"), transcripts=Transcripts("sqlite://"))
+    found = []
+    for route in app.router.routes:
+        path = "/" + re.sub(r"<[^>]+>", site["ref"], route.path)
+        found.append((path if path != "/staff" else "/staff/", set(route.methods)))
+    assert len(found) > 20 and any(path.startswith("/staff/h/") for path, _ in found)
+    return found
+
+
+def _problems(path: str, r: requests.Response) -> list:
+    h, problems = r.headers, []
+    csp = h.get("Content-Security-Policy", "")
+    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "base-uri 'none'",
+                      "frame-ancestors 'none'"):
+        if directive not in csp:
+            problems.append(f"CSP without {directive}")
+    if "unsafe-inline" in csp or "unsafe-eval" in csp:
+        problems.append("CSP allows inline script or style")
+    if h.get("X-Content-Type-Options") != "nosniff":
+        problems.append("no nosniff")
+    if h.get("Referrer-Policy") != "no-referrer":
+        problems.append("a referrer")
+    if h.get("X-Frame-Options") != "DENY":
+        problems.append("may be framed")
+    if "Strict-Transport-Security" in h:
+        problems.append("HSTS over http")
+    if path.startswith("/staff") and not path.startswith("/staff/static/") and h.get("Cache-Control") != "no-store":
+        problems.append(f"console response cached: {h.get('Cache-Control')}")
+    return [f"{r.request.method} {path} ({r.status_code}): {p}" for p in problems]
+
+
+def test_every_route_sends_the_security_headers(site, routes):
+    url, admin, anonymous = site["url"], _login(site["url"]), requests.Session()
+    problems, opened = [], []
+    for path, methods in routes:
+        # Logged in as an admin, so that the console's pages themselves answer, not a redirect to the login.
+        r = admin.get(f"{url}{path}", allow_redirects=False)
+        problems += _problems(path, r)
+        if "GET" in methods:
+            opened.append((path, r.status_code))
+        for method in methods - {"GET"}:  # without a session or form: refused, but with the headers too
+            problems += _problems(path, anonymous.request(method, f"{url}{path}", allow_redirects=False))
+    problems += _problems("/no-such-page", anonymous.get(f"{url}/no-such-page"))
+    assert problems == []
+    assert all(status == 200 for _, status in opened), opened
+    assert {"/staff/", "/staff/audit", "/staff/export.csv", "/staff/outcomes.csv", f"/staff/h/{site['ref']}", "/demo"} <= {
+        p for p, _ in opened}
+
+
+def test_pages_have_no_inline_script_or_style(site, routes):
+    url, admin = site["url"], _login(site["url"])
+    pages = [p for p, methods in routes if "GET" in methods]
+    for path in pages + ["/staff/login"]:
+        r = (admin if path != "/staff/login" else requests).get(f"{url}{path}")
+        if not r.headers.get("Content-Type", "").startswith("text/html"):
+            continue
+        assert "<style" not in r.text and not re.search(r"\sstyle=", r.text), path
+        for tag in re.findall(r"<script\b[^>]*>", r.text):
+            # A JSON data block is not run; every script that runs is a file of this app.
+            assert re.search(r'\ssrc="/', tag) or 'type="application/json"' in tag, (path, tag)
+
+
+def test_hsts_and_a_secure_cookie_only_over_https(site):
+    url = site["url"]
+    # nginx terminates TLS and says so (X-Forwarded-Proto); the app is configured to believe one proxy.
+    https = {"X-Forwarded-For": "198.51.100.9", "X-Forwarded-Proto": "https"}
+    r = requests.get(f"{url}/demo", headers=https)
+    assert r.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+    assert "Strict-Transport-Security" not in requests.get(f"{url}/demo").headers
+    s = requests.Session()
+    s.headers.update(https)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{url}/staff/login").text).group(1)
+    r = s.post(f"{url}/staff/login", data={"username": "kanri1", "password": PASSWORD, "csrf_token": token}, allow_redirects=False)
+    cookie = [c for c in r.raw.headers.getlist("Set-Cookie") if c.startswith("kc_staff=")][0]
+    assert "Secure" in cookie
+
+
+def test_a_forwarded_scheme_is_not_believed_without_a_proxy(site, tmp_path):
+    env = {**site["env"], "WEB_PROXIES_COUNT": "0"}
+    with web_app(env) as url:
+        r = requests.get(f"{url}/demo", headers={"X-Forwarded-For": "198.51.100.9", "X-Forwarded-Proto": "https"})
+        assert "Strict-Transport-Security" not in r.headers
+
+
+def test_widget_routes_keep_their_cors_headers(site):
+    url = site["url"]
+    for path in CORS_ROUTES:
+        assert requests.get(f"{url}{path}").headers["Access-Control-Allow-Origin"] == "*", path
+    preflight = requests.options(f"{url}/chat/send", headers={"Origin": "https://www.city.kamakura.kanagawa.jp",
+                                                               "Access-Control-Request-Method": "POST"})
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
+    assert requests.get(f"{url}/widget.css").headers["Content-Type"].startswith("text/css")  # nosniff needs the right type
