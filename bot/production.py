@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from typing import Iterable, List
 
@@ -57,7 +58,10 @@ def private_sqlite(url: str) -> None:
     path = os.path.abspath(url[len("sqlite:///"):].split("?")[0])
     folder = os.path.dirname(path)
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    if folder not in (os.getcwd(), "/"):  # never close the project folder or / itself
+    info = os.stat(folder)
+    # A folder of our own is closed to others; a shared one (/tmp: sticky), the project folder
+    # or / are left as they are, and only the file is made private.
+    if folder not in (os.getcwd(), "/") and not info.st_mode & stat.S_ISVTX and info.st_uid == os.geteuid():
         os.chmod(folder, 0o700)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(fd)

@@ -57,8 +57,8 @@ def main(argv=None) -> int:
         return _account_command(store, args)
     try:
         periods = retention.Periods.from_env()
-        periods = dataclasses.replace(periods, handoff_days=args.days or periods.handoff_days,
-                                      conversation_days=args.conversation_days or periods.conversation_days)
+        given = {"handoff_days": args.days, "conversation_days": args.conversation_days}
+        periods = dataclasses.replace(periods, **{k: v for k, v in given.items() if v is not None})
         if min(periods.handoff_days, periods.conversation_days) < 1:
             raise ValueError("every retention period must be at least 1")
     except ValueError as e:

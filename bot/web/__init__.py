@@ -60,7 +60,9 @@ def security_headers(request: Request, resp: HTTPResponse) -> None:
 
 def create_app(name: str = "kamakura_web", store=None, transcripts=None) -> Sanic:
     """Create the web app: a page, /health, the widget, and the staff console under /staff."""
+    from bot import retention
     from bot.handoffs import Store
+    from bot.transcripts import Transcripts
     from bot.web import chat, staff
 
     app = Sanic(name)
@@ -68,6 +70,10 @@ def create_app(name: str = "kamakura_web", store=None, transcripts=None) -> Sani
     # X-Forwarded-Proto believed (the client address of the login limiter, https for HSTS).
     app.config.PROXIES_COUNT = int(os.environ.get("WEB_PROXIES_COUNT", "0"))
     store = store or Store()
+    # The console reads transcripts (a read-only database role in production: TRACKER_READ_DB_URL);
+    # retention deletes them (TRACKER_DB_URL), once a day, in every web process (it is idempotent).
+    transcripts = transcripts or Transcripts(os.environ.get("TRACKER_READ_DB_URL", ""), archived=store.archived_counts)
+    retention.schedule(app, store, Transcripts(archived=store.archived_counts))
     app.blueprint(staff.create_blueprint(store, transcripts))
     app.blueprint(chat.create_blueprint(store))
 

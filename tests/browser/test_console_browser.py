@@ -1,4 +1,8 @@
-"""End to end in Debian's Chromium: a consented hand-off over REST, then the staff console."""
+"""End to end in Debian's Chromium: a consented hand-off over REST, then the staff console.
+
+Also: logout really ends the session, and the console and the widget run under the app's
+Content-Security-Policy without a single violation.
+"""
 
 import os
 import re
@@ -24,9 +28,11 @@ def world(tmp_path_factory, trained_model):
     store = Store(handoff_url)
     store.add_user("ikiiki", PASSWORD, "koreisha_ikiiki")
     store.add_user("shogai", PASSWORD, "shogai_fukushi")
+    store.add_user("kanri", PASSWORD, "fukushi_somu", is_admin=True)
     try:
-        with stack.web_app({"HANDOFF_DB_URL": handoff_url, "TRACKER_DB_URL": tracker_url}) as web:
-            with stack.running(tracker_url, model=str(trained_model)) as s:
+        with stack.running(tracker_url, model=str(trained_model)) as s:
+            # The widget on /demo talks to this Rasa through the web app's relay.
+            with stack.web_app({"HANDOFF_DB_URL": handoff_url, "TRACKER_DB_URL": tracker_url, "RASA_URL": s.rasa_url}) as web:
                 yield {"stack": s, "web": web, "store": store}
     finally:
         if old is None:
@@ -35,8 +41,8 @@ def world(tmp_path_factory, trained_model):
             os.environ["HANDOFF_DB_URL"] = old
 
 
-def _login(browser, web, username):
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+def _login(browser, web, username, context=None):
+    page = (context or browser).new_page(**({} if context else {"viewport": {"width": 1280, "height": 900}, "locale": "ja-JP"}))
     page.goto(f"{web}/staff/login")
     page.get_by_label("ユーザー名").fill(username)
     page.get_by_label("パスワード").fill(PASSWORD)
@@ -88,3 +94,71 @@ def test_consented_handoff_reaches_the_section_and_no_one_else(world, browser, t
 
     record = world["store"].handoff_for_conversation(sender)
     assert record["ref"] == ref and record["status"] == "in_progress" and record["contact"] is None
+
+
+def test_logout_ends_the_session_even_for_a_saved_copy_of_the_cookie(world, browser):
+    context = browser.new_context(locale="ja-JP")
+    page = _login(browser, world["web"], "ikiiki", context)
+    saved = [c for c in context.cookies() if c["name"] == "kc_staff"]
+    assert saved and saved[0]["path"] == "/staff" and saved[0]["httpOnly"] and saved[0]["sameSite"] == "Strict"
+
+    page.get_by_role("button", name="ログアウト").click()
+    page.wait_for_url(f"{world['web']}/staff/login")
+    assert [c for c in context.cookies() if c["name"] == "kc_staff"] == []  # the browser really dropped it
+    page.goto(f"{world['web']}/staff/")
+    assert page.url == f"{world['web']}/staff/login"
+
+    # The old cookie, set again in a fresh browser, is refused by the server.
+    thief = browser.new_context(locale="ja-JP")
+    thief.add_cookies(saved)
+    stolen = thief.new_page()
+    stolen.goto(f"{world['web']}/staff/")
+    assert stolen.url == f"{world['web']}/staff/login"
+    assert stolen.get_by_role("heading", name="職員ログイン").is_visible()
+    thief.close()
+    context.close()
+
+
+def _csp_watched_context(browser, violations):
+    """A browser context that records every Content-Security-Policy violation of its pages."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    context.expose_function("__kcCspViolation", lambda text: violations.append(text))
+    context.add_init_script("""document.addEventListener("securitypolicyviolation", function (e) {
+        window.__kcCspViolation(location.pathname + ": " + e.violatedDirective + " " + e.blockedURI);
+    });""")
+    context.on("console", lambda m: violations.append(f"console: {m.text}") if "Content Security Policy" in m.text else None)
+    return context
+
+
+def test_console_and_widget_run_under_the_csp_without_violations(world, browser):
+    web, violations = world["web"], []
+    ref = world["store"].create_handoff("csp-conv", ["carer"], "carer", ["koreisha_ikiiki"], True, "母の介護")["ref"]
+    context = _csp_watched_context(browser, violations)
+    page = _login(browser, web, "kanri", context)
+    # The console's styles are a file of the app: they apply.
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(245, 247, 250)"
+    for path in (f"/staff/h/{ref}", "/staff/audit", "/staff/outcomes"):
+        assert page.goto(f"{web}{path}").status == 200
+    # Chart.js, a file of the app, drew the charts.
+    assert page.evaluate("typeof Chart !== 'undefined' && !!Chart.getChart(document.getElementById('by-month'))")
+
+    page.goto(f"{web}/demo")
+    assert page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor") == "rgb(0, 90, 156)"
+    page.get_by_role("button", name="ケアラー相談チャット").click()
+    assert page.evaluate("getComputedStyle(document.querySelector('.kc-panel')).display") == "flex"  # widget.css applies
+    box = page.get_by_label("メッセージ（Enterで送信、Shift+Enterで改行）")
+    box.fill("こんにちは")
+    box.press("Enter")
+    # Sent through the relay (a fetch to /chat/send, allowed by connect-src 'self'), no longer marked 未送信.
+    # A function, not an expression string: Playwright evaluates a string with eval, which this CSP refuses.
+    page.wait_for_function("() => document.querySelectorAll('.kc-user').length === 1 && !document.querySelector('.kc-pending')",
+                           timeout=30000)
+    page.get_by_role("button", name="会話を消して閉じる").click()
+    page.wait_for_url(f"{web}/neutral")
+    page.wait_for_load_state()
+    assert violations == []
+    # The watch itself works: an inline style added now is refused and recorded.
+    page.evaluate("() => { const s = document.createElement('style'); s.textContent = 'body{color:red}'; document.head.appendChild(s); }")
+    page.wait_for_timeout(500)
+    assert any("style-src" in v for v in violations), violations
+    context.close()
