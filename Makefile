@@ -18,7 +18,7 @@ export TRACKER_DB_URL ?= sqlite:///var/db/tracker.db
 export HANDOFF_DB_URL ?= sqlite:///var/db/handoff.db
 export RASA_URL ?= http://localhost:5005
 
-.PHONY: help install browser scale-deps train run test test-scale lint validate pytest e2e eval bench bench-scale nlu-report clean
+.PHONY: help install browser scale-deps train run test test-scale lint validate pytest e2e eval bench bench-scale nlu-report audit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ bench-scale: train scale-deps ## the benchmark on the production profile (two Ra
 eval: train ## play the held-out conversations over REST and print the accuracy of the four slots
 	$(PY) -m bot.evaluate --set tests/eval/*.yml --json var/results/eval.json
 
+audit: $(STAMP) ## check the pinned Python and npm packages against published advisories (says so if it cannot)
+	./scripts/audit
+
 nlu-report: $(STAMP) ## cross-validate intents (3 folds) and write reports/nlu/
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 3 --out reports/nlu
 
@@ -94,4 +97,4 @@ test-scale: train scale-deps ## production profile: PostgreSQL + Redis + two Ras
 test: lint validate pytest e2e ## everything CI runs: lint, validate, pytest, end-to-end stories
 
 clean: ## remove the venv, models and local databases
-	rm -rf $(VENV) models var
+	rm -rf $(VENV) .venv-audit models var

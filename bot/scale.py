@@ -36,6 +36,9 @@ def _as_postgres(*cmd: str) -> List[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else list(cmd)
 
 
+ROLES = ("kc_tracker", "kc_handoff", "kc_console", "kc_retention")
+
+
 @dataclass
 class Postgres:
     """A throw-away PostgreSQL server."""
@@ -45,7 +48,16 @@ class Postgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/rasa"
+        """Rasa's tracker store, as its own role (it owns the tracker database)."""
+        return self.role_url("kc_tracker", "tracker")
+
+    def role_url(self, role: str, db: str) -> str:
+        """URL of ``db`` as ``role`` (trust on loopback here; a password and sslmode in production)."""
+        return f"postgresql://{role}@127.0.0.1:{self.port}/{db}"
+
+    def psql(self, sql: str, db: str = "postgres") -> None:
+        subprocess.run(_as_postgres(_pg_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", db,
+                                    "-v", "ON_ERROR_STOP=1", "-q", "-c", sql), check=True, stdout=subprocess.DEVNULL)
 
     def pg_ctl(self, *args: str) -> None:
         subprocess.run(_as_postgres(_pg_bin("pg_ctl"), "-D", str(self.folder / "data"), "-l", str(self.folder / "pg.log"),
@@ -56,8 +68,19 @@ class Postgres:
         subprocess.run(_as_postgres(_pg_bin("initdb"), "-D", str(self.folder / "data"), "-A", "trust", "-U", "postgres"),
                        check=True, stdout=subprocess.DEVNULL)
         self.pg_ctl("start")
-        subprocess.run(_as_postgres(_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "rasa"),
-                       check=True)
+        # One role per duty (README, threat model): Rasa owns the tracker database, the hand-off
+        # store owns its own; the console reads transcripts only; retention may read and delete them.
+        for role in ROLES:
+            self.psql(f"CREATE ROLE {role} LOGIN")
+        self.psql("CREATE DATABASE tracker OWNER kc_tracker")
+        self.psql("CREATE DATABASE handoff OWNER kc_handoff")
+        for db in ("tracker", "handoff"):
+            self.psql(f"REVOKE ALL ON DATABASE {db} FROM PUBLIC")
+        self.psql("GRANT CONNECT ON DATABASE tracker TO kc_console, kc_retention")
+        self.psql("GRANT USAGE ON SCHEMA public TO kc_console, kc_retention;"
+                  "ALTER DEFAULT PRIVILEGES FOR ROLE kc_tracker IN SCHEMA public GRANT SELECT ON TABLES TO kc_console;"
+                  "ALTER DEFAULT PRIVILEGES FOR ROLE kc_tracker IN SCHEMA public GRANT SELECT, DELETE ON TABLES TO kc_retention",
+                  db="tracker")
 
     def restart(self) -> None:
         """Stop fast (open connections are cut) and start again."""
@@ -93,6 +116,7 @@ class Cluster:
     b: stack.Stack
     postgres: Postgres
     env: dict
+    web_env: dict
 
 
 @contextlib.contextmanager
@@ -109,11 +133,15 @@ def cluster(model: str = "models") -> Iterator[Cluster]:
     try:
         pg.start()
         with redis(folder) as redis_port:
-            env = {"TRACKER_DB_URL": pg.url, "HANDOFF_DB_URL": pg.url, "REDIS_HOST": "127.0.0.1",
+            env = {"TRACKER_DB_URL": pg.url, "HANDOFF_DB_URL": pg.role_url("kc_handoff", "handoff"), "REDIS_HOST": "127.0.0.1",
                    "REDIS_PORT": str(redis_port), "REDIS_DB": "1", "ACTION_SERVER_TOKEN": secrets.token_hex(32)}
             with stack.running(pg.url, model=model, endpoints=ENDPOINTS, extra_env=env) as a:
                 with stack.running(pg.url, model=model, endpoints=ENDPOINTS, extra_env=env, actions_url=a.actions_url) as b:
-                    yield Cluster(a=a, b=b, postgres=pg, env=env)
+                    # What the web app uses: the console reads, retention deletes, neither writes.
+                    web_env = {"HANDOFF_DB_URL": env["HANDOFF_DB_URL"],
+                               "TRACKER_READ_DB_URL": pg.role_url("kc_console", "tracker"),
+                               "TRACKER_DB_URL": pg.role_url("kc_retention", "tracker")}
+                    yield Cluster(a=a, b=b, postgres=pg, env=env, web_env=web_env)
     finally:
         pg.stop()
         shutil.rmtree(folder, ignore_errors=True)

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 
 from bot import scale, stack
 from bot.evaluate import load
@@ -170,7 +171,7 @@ def _https(public, path: str, body: Optional[dict] = None):
 
 def test_only_the_web_app_is_reachable_through_nginx_and_only_over_tls(cluster, nginx, tmp_path):
     url, _, _, public = nginx
-    env = {**cluster.env, "RASA_URL": public["rasa"], "WEB_PROXIES_COUNT": "1", "STAFF_COOKIE_SECURE": "true"}
+    env = {**cluster.web_env, "RASA_URL": public["rasa"], "WEB_PROXIES_COUNT": "1", "STAFF_COOKIE_SECURE": "true"}
     with stack.web_app(env, port=public["web_port"]):
         # Plain HTTP only redirects to HTTPS.
         conn = http.client.HTTPConnection("127.0.0.1", int(public["http"].rsplit(":", 1)[1]), timeout=10)
@@ -201,6 +202,24 @@ def test_only_the_web_app_is_reachable_through_nginx_and_only_over_tls(cluster, 
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     assert "listen 127.0.0.1:8005;" in conf and "listen 127.0.0.1:8055;" in conf
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in conf
+
+
+def test_each_service_has_its_own_database_role(cluster):
+    sender = f"roles-{uuid.uuid4().hex[:8]}"
+    cluster.a.say(sender, "祖母の介護をしています")
+    pg = cluster.postgres
+    count = sa.text("SELECT COUNT(*) FROM events WHERE sender_id = :s")
+    with sa.create_engine(cluster.web_env["TRACKER_READ_DB_URL"]).connect() as c:  # the console reads
+        assert c.execute(count, {"s": sender}).scalar() > 0
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+            c.execute(sa.text("DELETE FROM events WHERE sender_id = :s"), {"s": sender})
+    with sa.create_engine(cluster.web_env["TRACKER_DB_URL"]).connect() as c:  # retention reads and deletes, never writes
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+            c.execute(sa.text("UPDATE events SET data = '{}' WHERE sender_id = :s"), {"s": sender})
+    with pytest.raises(sa.exc.OperationalError, match="permission denied"):  # the hand-off role: no transcripts
+        sa.create_engine(pg.role_url("kc_handoff", "tracker")).connect().close()
+    with pytest.raises(sa.exc.OperationalError, match="permission denied"):  # Rasa: no hand-offs or contacts
+        sa.create_engine(pg.role_url("kc_tracker", "handoff")).connect().close()
 
 
 def test_handoffs_survive_a_killed_instance(cluster):
