@@ -84,7 +84,7 @@ def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
 
 def main() -> None:
     """Run the action server in the foreground."""
-    production.start("actions", ["ACTION_SERVER_TOKEN"])
+    production.start("actions", ["ACTION_SERVER_TOKEN"], ["HANDOFF_DB_URL"])
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if not os.environ.get("ACTION_SERVER_TOKEN"):
         os.environ["ACTION_SERVER_TOKEN"] = secrets.token_hex(32)

@@ -492,7 +492,7 @@ class Store:
     def authenticate(self, username: str, password: str) -> Optional[Staff]:
         """Return the member of staff if the password is right and the account enabled, else None.
 
-        argon2 takes tens of milliseconds of CPU: the web app calls this off its event loop.
+        argon2 takes about 0.1 s of CPU: the web app calls this off its event loop.
         """
         from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 

@@ -12,6 +12,7 @@ import re
 import stat
 import sys
 from typing import Iterable, List
+from urllib.parse import urlsplit
 
 MIN_SECRET_BYTES = 32
 _PLACEHOLDER = re.compile(r"change.?me|placeholder|secret|password|example|dummy|test|xxx|todo|^(.)\1*$", re.I)
@@ -36,12 +37,25 @@ def secret_problems(names: Iterable[str]) -> List[str]:
     return problems
 
 
-def start(service: str, secrets: Iterable[str]) -> None:
+def password_problems(url_names: Iterable[str]) -> List[str]:
+    """Return one line for each database URL whose password is a placeholder or short.
+
+    A URL without a password (peer or certificate authentication over a socket) is fine.
+    """
+    problems = []
+    for name in url_names:
+        password = urlsplit(os.environ.get(name, "")).password
+        if password is not None and (len(password) < 16 or _PLACEHOLDER.search(password)):
+            problems.append(f"{name} has a short or placeholder password")
+    return problems
+
+
+def start(service: str, secrets: Iterable[str], database_urls: Iterable[str] = ()) -> None:
     """Make new files private (owner only); in production, exit with a message on a weak secret."""
     os.umask(0o077)  # databases, their journals and logs: readable by their owner only
     if not production():
         return
-    problems = secret_problems(secrets)
+    problems = secret_problems(secrets) + password_problems(database_urls)
     if problems:
         print(f"{service}: refusing to start in the production profile:\n  " + "\n  ".join(problems), file=sys.stderr)
         sys.exit(2)

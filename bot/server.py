@@ -71,7 +71,7 @@ def _arguments(argv: List[str]) -> List[str]:
 
 def main() -> None:
     """Run Rasa's command line with the fix installed."""
-    production.start("rasa", ["RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"])
+    production.start("rasa", ["RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"], ["TRACKER_DB_URL"])
     install()
     from rasa.__main__ import main as rasa_main
 

@@ -130,8 +130,10 @@ def running(
     log_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0", **(extra_env or {}))
     token = (extra_env or {}).get("RASA_AUTH_TOKEN") or secrets.token_hex(32)
-    # The action server's secret: shared by every instance of one stack (given, or drawn here).
-    env.setdefault("ACTION_SERVER_TOKEN", secrets.token_hex(32))
+    # The action server's secret: shared by every Rasa instance that calls it (given, or drawn here).
+    if actions_url is not None and not (extra_env or {}).get("ACTION_SERVER_TOKEN"):
+        raise ValueError("reusing an action server needs its ACTION_SERVER_TOKEN in extra_env")
+    env["ACTION_SERVER_TOKEN"] = (extra_env or {}).get("ACTION_SERVER_TOKEN") or secrets.token_hex(32)
     env["RASA_AUTH_TOKEN"] = token  # read by bot.server, never put on a command line
     actions_proc = rasa_proc = None
     try:

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from bot import retention, stack
@@ -103,12 +105,19 @@ def test_retention_command_and_its_settings(live_stack):
 def test_the_web_app_runs_retention_by_itself(tmp_path):
     env = {"HANDOFF_DB_URL": f"sqlite:///{tmp_path}/h.db", "TRACKER_DB_URL": f"sqlite:///{tmp_path}/t.db",
            "RETENTION_INTERVAL_SECONDS": "1"}
-    with stack.web_app(env):
-        store = Store(env["HANDOFF_DB_URL"])
+    store = Store(env["HANDOFF_DB_URL"])
+    store.add_user("admin1", "correct-horse-42", "fukushi_somu", True)
+    with stack.web_app(env) as url:
         deadline = time.monotonic() + 30
         while store.last_retention() is None and time.monotonic() < deadline:
             time.sleep(0.5)
         assert store.last_retention() is not None
+        # The console's audit page says when it last ran.
+        session = requests.Session()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{url}/staff/login").text).group(1)
+        session.post(f"{url}/staff/login", data={"username": "admin1", "password": "correct-horse-42", "csrf_token": token})
+        page = session.get(f"{url}/staff/audit").text
+        assert "最後に実行: " + store.last_retention()["at"].strftime("%Y-%m-%d %H:%M") in page
 
 
 def test_databases_are_private_to_their_owner(tmp_path, live_stack):

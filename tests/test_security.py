@@ -182,13 +182,13 @@ def test_rasa_sends_no_cors_headers(live_stack):
 @pytest.mark.parametrize("module, env", [
     ("bot.action_server", {"ACTION_SERVER_TOKEN": "CHANGE_ME"}),
     ("bot.action_server", {"ACTION_SERVER_TOKEN": "short-but-random-a8f3"}),
-    ("bot.web", {"STAFF_SECRET_KEY": ""}),
-    ("bot.web", {"STAFF_SECRET_KEY": "CHANGE_ME_CHANGE_ME_CHANGE_ME_CHANGE_ME"}),
+    ("bot.web", {"TRACKER_READ_DB_URL": "postgresql://kc_console:CHANGE_ME@db.internal:5432/tracker"}),
+    ("bot.action_server", {"HANDOFF_DB_URL": "postgresql://kc_handoff:short@db.internal:5432/handoff"}),
     ("bot.server", {"RASA_AUTH_TOKEN": "0" * 64, "ACTION_SERVER_TOKEN": "f" * 8 + "a1b2" * 10}),
 ])
 def test_production_refuses_weak_secrets(module, env, tmp_path):
     full = dict(os.environ, KAMAKURA_PROFILE="production", HANDOFF_DB_URL=f"sqlite:///{tmp_path}/h.db",
-                STAFF_SECRET_KEY="k" * 8 + os.urandom(24).hex(), RASA_AUTH_TOKEN=os.urandom(32).hex(),
+                RASA_AUTH_TOKEN=os.urandom(32).hex(),
                 ACTION_SERVER_TOKEN=os.urandom(32).hex())
     full.update(env)
     args = [sys.executable, "-m", module] + (["run", "--enable-api"] if module == "bot.server" else [])

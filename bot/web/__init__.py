@@ -108,7 +108,7 @@ def main() -> None:
     """Run the web app in the foreground on ``WEB_HOST``:``WEB_PORT`` (default 127.0.0.1:8000)."""
     from bot import production
 
-    production.start("web", ["STAFF_SECRET_KEY"])
+    production.start("web", [], ["HANDOFF_DB_URL", "TRACKER_DB_URL", "TRACKER_READ_DB_URL"])
     app = create_app()
     app.run(
         host=os.environ.get("WEB_HOST", "127.0.0.1"),  # behind nginx in production; set 0.0.0.0 only on purpose

@@ -190,7 +190,7 @@ def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transc
         # Counted before the password is checked, so that guesses sent in parallel already see it;
         # a success forgets it below.
         limiter.fail(address, username, at)
-        # argon2 takes tens of ms of CPU: in a thread, so that a burst of logins does not stall the chat relay.
+        # argon2 takes about 0.1 s of CPU: in a thread, so that a burst of logins does not stall the chat relay.
         staff = await asyncio.to_thread(store.authenticate, username, password)
         if staff is None:
             return render("staff/login.html", status=401, csrf=sent, error="ユーザー名またはパスワードが違います。")
@@ -363,7 +363,8 @@ def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transc
         if not sess["staff"].is_admin:
             return render("staff/not_found.html", status=404, staff=sess["staff"], csrf=sess["csrf"])
         return render("staff/audit.html", staff=sess["staff"], csrf=sess["csrf"], entries=store.audit_log(),
-                      live_sessions=store.live_sessions(time.time(), settings.idle_seconds, settings.session_seconds))
+                      live_sessions=store.live_sessions(time.time(), settings.idle_seconds, settings.session_seconds),
+                      last_retention=store.last_retention())
 
     @bp.post("/sessions/end")
     async def end_all_sessions(request: Request):

@@ -7,6 +7,7 @@ Content-Security-Policy without a single violation.
 import os
 import re
 import uuid
+from urllib.parse import urlparse
 
 import pytest
 
@@ -119,9 +120,10 @@ def test_logout_ends_the_session_even_for_a_saved_copy_of_the_cookie(world, brow
     context.close()
 
 
-def _csp_watched_context(browser, violations):
-    """A browser context that records every Content-Security-Policy violation of its pages."""
+def _csp_watched_context(browser, violations, documents):
+    """A browser context that records every Content-Security-Policy violation and every page it loads."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    context.on("response", lambda r: documents.append(r) if r.request.resource_type == "document" else None)
     context.expose_function("__kcCspViolation", lambda text: violations.append(text))
     context.add_init_script("""document.addEventListener("securitypolicyviolation", function (e) {
         window.__kcCspViolation(location.pathname + ": " + e.violatedDirective + " " + e.blockedURI);
@@ -131,9 +133,9 @@ def _csp_watched_context(browser, violations):
 
 
 def test_console_and_widget_run_under_the_csp_without_violations(world, browser):
-    web, violations = world["web"], []
+    web, violations, documents = world["web"], [], []
     ref = world["store"].create_handoff("csp-conv", ["carer"], "carer", ["koreisha_ikiiki"], True, "母の介護")["ref"]
-    context = _csp_watched_context(browser, violations)
+    context = _csp_watched_context(browser, violations, documents)
     page = _login(browser, web, "kanri", context)
     # The console's styles are a file of the app: they apply.
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(245, 247, 250)"
@@ -157,6 +159,11 @@ def test_console_and_widget_run_under_the_csp_without_violations(world, browser)
     page.wait_for_url(f"{web}/neutral")
     page.wait_for_load_state()
     assert violations == []
+    # Every page above was served under the strict policy: no inline script or style allowed.
+    policies = {urlparse(r.url).path: r.headers.get("content-security-policy", "") for r in documents}
+    assert {"/staff/login", "/staff/", f"/staff/h/{ref}", "/staff/audit", "/staff/outcomes", "/demo", "/neutral"} <= set(policies)
+    assert all("script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+               for csp in policies.values()), policies
     # The watch itself works: an inline style added now is refused and recorded.
     page.evaluate("() => { const s = document.createElement('style'); s.textContent = 'body{color:red}'; document.head.appendChild(s); }")
     page.wait_for_timeout(500)

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -300,6 +301,24 @@ def test_an_address_is_blocked_after_five_failures(proxied):
     assert login(proxied, "target2", PASSWORD, "192.0.2.67").last_status == 302  # another address is not held back
 
 
+def test_a_burst_of_logins_does_not_stall_the_other_requests(tmp_path):
+    env = {"HANDOFF_DB_URL": f"sqlite:///{tmp_path}/handoff.db", "TRACKER_DB_URL": f"sqlite:///{tmp_path}/tracker.db",
+           "STAFF_MAX_LOGIN_FAILURES": "1000"}  # every attempt reaches argon2 (about 0.1 s of CPU each)
+    with web_app(env) as url:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            started = time.perf_counter()
+            burst = [pool.submit(login, {"url": url}, f"burst{i}", "wrong-guess-0") for i in range(24)]
+            waits = []
+            while not all(f.done() for f in burst):
+                t = time.perf_counter()
+                assert requests.get(f"{url}/health", timeout=30).status_code == 200
+                waits.append(time.perf_counter() - t)
+            took = time.perf_counter() - started
+        assert all(f.result().last_status == 401 for f in burst)
+    # The passwords were checked in threads: /health (and the chat relay) kept answering meanwhile.
+    assert took > 1.0 and len(waits) > 5 and max(waits) < 0.5, (took, sorted(waits)[-3:])
+
+
 # --- two web processes on one database ------------------------------------------------------------
 
 
@@ -367,6 +386,22 @@ def test_add_user_again_end_sessions_and_delete_user_end_sessions(pair):
 
     assert staff_command(env, "end-sessions").returncode == 0  # every account's
     assert live(pair, other) == [False, False]
+
+
+def test_a_database_from_before_gets_the_disabled_column(tmp_path):
+    from argon2 import PasswordHasher
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    with sa.create_engine(url).begin() as c:  # staff_users as the previous release made it
+        c.execute(sa.text("CREATE TABLE staff_users (id INTEGER PRIMARY KEY, username VARCHAR(64) NOT NULL UNIQUE, "
+                          "password_hash VARCHAR(255) NOT NULL, section VARCHAR(64) NOT NULL, is_admin BOOLEAN NOT NULL, "
+                          "created_at DATETIME NOT NULL)"))
+        c.execute(sa.text("INSERT INTO staff_users (username, password_hash, section, is_admin, created_at) "
+                          "VALUES ('old1', :h, 'shoko', 0, '2026-01-01 00:00:00')"), {"h": PasswordHasher().hash(PASSWORD)})
+    store = Store(url)
+    Store(url)  # a second process starting on the same database: nothing to add any more
+    assert store.authenticate("old1", PASSWORD) == Staff("old1", "shoko", False)
+    assert store.set_disabled("old1", True) and store.authenticate("old1", PASSWORD) is None
 
 
 def test_an_admin_ends_every_session_from_the_console(pair):
