@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -316,7 +317,10 @@ def test_a_burst_of_logins_does_not_stall_the_other_requests(tmp_path):
             took = time.perf_counter() - started
         assert all(f.result().last_status == 401 for f in burst)
     # The passwords were checked in threads: /health (and the chat relay) kept answering meanwhile.
-    assert took > 1.0 and len(waits) > 5 and max(waits) < 0.5, (took, sorted(waits)[-3:])
+    # Were they checked on the event loop, each /health would queue behind the hashes (0.1 s each):
+    # a few answers in all, each waiting a good part of a second. The median, not the maximum, is
+    # read, so that one slow answer on a loaded machine does not decide.
+    assert took > 1.0 and len(waits) > 10 and statistics.median(waits) < 0.25, (took, len(waits), sorted(waits)[-3:])
 
 
 # --- two web processes on one database ------------------------------------------------------------
