@@ -18,7 +18,7 @@ export TRACKER_DB_URL ?= sqlite:///var/db/tracker.db
 export HANDOFF_DB_URL ?= sqlite:///var/db/handoff.db
 export RASA_URL ?= http://localhost:5005
 
-.PHONY: help install browser scale-deps train run test test-scale lint validate pytest e2e eval bench bench-scale nlu-report audit clean
+.PHONY: help install browser scale-deps train run test test-scale lint validate pytest e2e eval bench bench-scale nlu-report export-labels audit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,7 +40,7 @@ browser: ## install Debian's Chromium and Japanese fonts for the browser tests (
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
 	fi
 
-train: $(STAMP) ## train a model if the data, domain or config changed since the last one
+train: $(STAMP) ## train the Rasa model and the danger reader if their data, domain or config changed
 	@mkdir -p models
 	@new=$$(cat $(TRAIN_INPUTS) | sha256sum | cut -d' ' -f1); \
 	if [ -f $(FINGERPRINT) ] && [ "$$(cat $(FINGERPRINT))" = "$$new" ] && ls models/*.tar.gz >/dev/null 2>&1; then \
@@ -50,6 +50,7 @@ train: $(STAMP) ## train a model if the data, domain or config changed since the
 	  rm -f models/*.tar.gz && $(RASA) train --fixed-model-name kamakura --out models && echo "$$new" > $(FINGERPRINT) \
 	    && echo $$(( $$(date +%s) - start )) > models/.train_seconds; \
 	fi
+	@$(PY) -m bot.danger_model train --if-stale  # the learned reader of danger (models/danger/)
 
 run: train ## install, train if needed, then start Rasa (5005), actions (5055) and the web app (8000), on 127.0.0.1
 	@mkdir -p -m 700 var/db
@@ -84,6 +85,9 @@ audit: $(STAMP) ## check the pinned Python and npm packages against published ad
 
 nlu-report: $(STAMP) ## cross-validate intents (3 folds) and write reports/nlu/
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 3 --out reports/nlu
+
+export-labels: $(STAMP) ## write staff's danger marks as examples to review to var/labels/ (0600; never read by training)
+	$(PY) -m bot.danger_labels export --out var/labels/staff-marks.yml
 
 scale-deps: ## install PostgreSQL, Redis and nginx from Debian's packages (apt, if missing)
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null || ! command -v nginx >/dev/null; then \

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -26,13 +26,24 @@ def store() -> Store:
 
 def _user_texts(tracker: Tracker) -> List[str]:
     """Return the user's messages of the current session, oldest first (buttons left out)."""
+    return _user_messages(tracker)[0]
+
+
+def _user_messages(tracker: Tracker) -> Tuple[List[str], List[int], int]:
+    """(texts of this session without buttons, the position of each among all the conversation's
+    user messages, the position of the latest one): the console numbers messages that way."""
     texts: List[str] = []
+    positions: List[int] = []
+    n = -1
     for event in tracker.events:
         if event.get("event") == "action" and event.get("name") == "action_session_start":
-            texts = []
-        elif event.get("event") == "user" and event.get("text") and not event["text"].startswith("/"):
-            texts.append(event["text"])
-    return texts
+            texts, positions = [], []
+        elif event.get("event") == "user":
+            n += 1
+            if event.get("text") and not event["text"].startswith("/"):
+                texts.append(event["text"])
+                positions.append(n)
+    return texts, positions, n
 
 
 class ActionAssessCarer(Action):
@@ -56,7 +67,8 @@ class ActionAssessCarer(Action):
         )
         # Danger is read from the words (bot.lexicon), not from the crisis intent: DIET is
         # sure of 「もう疲れた」 as a crisis, and the lexicon is measured at recall 1.00.
-        assessment = triage.assess(_user_texts(tracker), asked=state.asked)
+        texts, positions, latest_position = _user_messages(tracker)
+        assessment = triage.assess(texts, asked=state.asked)
         # Once in danger, a conversation stays flagged: later turns never clear it.
         assessment.crisis = assessment.crisis or bool(tracker.get_slot("crisis"))
         if state.handoff_ref and not store().owns(state.handoff_ref, tracker.sender_id):
@@ -71,7 +83,7 @@ class ActionAssessCarer(Action):
             dispatcher.utter_message(response="utter_too_long")
         faq = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
         replies = dialogue.plan(assessment, intent.get("name") or "", state, latest, faq.get("utter_action") or "")
-        self._hand_off(tracker.sender_id, assessment, state)
+        self._hand_off(tracker.sender_id, assessment, state, texts, positions + [latest_position])
         for response, values in replies:
             values = {k: (state.handoff_ref if v == dialogue.REF else v) for k, v in values.items()}
             dispatcher.utter_message(response=response, **values)
@@ -95,8 +107,9 @@ class ActionAssessCarer(Action):
         return [SlotSet(name, value) for name, value in values.items() if tracker.slots.get(name) != value]
 
     @staticmethod
-    def _hand_off(sender_id: str, a: triage.Assessment, state: dialogue.State) -> None:
-        """Create, refresh or complete the hand-off record, as the plan decided."""
+    def _hand_off(sender_id: str, a: triage.Assessment, state: dialogue.State, texts: List[str],
+                  positions: List[int]) -> None:
+        """Create, refresh or complete the hand-off record, as the plan decided; say why it is a crisis."""
         if not state.create_handoff and not state.handoff_ref:
             return  # no hand-off in this conversation: no database work on this turn
         destinations = dialogue.handoff_destinations(a)
@@ -110,3 +123,11 @@ class ActionAssessCarer(Action):
                                              a.crisis, summary)
         if state.handoff_ref and state.contact:
             store().set_contact(state.handoff_ref, sender_id, state.contact)
+        if state.handoff_ref and a.crisis and store().danger_signal(state.handoff_ref) is None:
+            # Kept once per case: the reader and the message that first raised the flag. No reader
+            # means the person answered 「はい」 to the safety check.
+            why = triage.danger_evidence(texts, a.facts.danger_reader)
+            # The console numbers every user message of the conversation (buttons too); an "answer"
+            # is the latest message, the 「はい」 to the safety check.
+            turn = positions[-1] if why["reader"] == "answer" else positions[min(why["turn"], len(positions) - 2)]
+            store().record_danger(state.handoff_ref, sender_id, why["reader"], turn, why["words"], why["score"])

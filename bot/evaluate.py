@@ -41,8 +41,14 @@ def play_offline(turns: List[str]) -> Dict[str, Any]:
         a.crisis = crisis
         dialogue.plan(a, "share_situation", state)
         slots = {"carer_types": a.carer_types, "user_role": a.user_role,
-                 "handoff_destinations": a.handoff_destinations, "crisis": crisis}
+                 "handoff_destinations": a.handoff_destinations, "crisis": crisis,
+                 "crisis_lines_given": state.crisis_lines_given, "asked": list(state.asked)}
     return slots
+
+
+def got_lines(slots: Dict[str, Any]) -> bool:
+    """True when the conversation was shown the crisis lines: as a crisis, or with the safety check."""
+    return bool(slots.get("crisis_lines_given") or slots.get("crisis") or "danger_check" in (slots.get("asked") or []))
 
 
 def score(cases: List[Dict[str, Any]], results: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -50,6 +56,7 @@ def score(cases: List[Dict[str, Any]], results: List[Dict[str, Any]]) -> Dict[st
     n = len(cases)
     ok = {"carer_types": 0, "user_role": 0, "primary": 0, "required": 0}
     tp = fp = fn = 0
+    lines_danger = lines_safe = 0
     misses = []
     for case, got in zip(cases, results):
         exp = case["expected"]
@@ -64,6 +71,8 @@ def score(cases: List[Dict[str, Any]], results: List[Dict[str, Any]]) -> Dict[st
             ok[k] += v
         want, have = bool(exp["crisis"]), bool(got.get("crisis"))
         tp += want and have
+        lines_danger += want and got_lines(got)
+        lines_safe += not want and got_lines(got)
         fp += have and not want
         fn += want and not have
         if not all(checks.values()) or want != have:
@@ -77,6 +86,9 @@ def score(cases: List[Dict[str, Any]], results: List[Dict[str, Any]]) -> Dict[st
         "required_destinations_present": ok["required"] / n,
         "crisis_recall": tp / (tp + fn) if tp + fn else 1.0,
         "crisis_precision": tp / (tp + fp) if tp + fp else 1.0,
+        # The crisis lines shown (flag or safety check): to the dangers, and to the safe conversations.
+        "danger_shown_lines": lines_danger / (tp + fn) if tp + fn else 1.0,
+        "safe_shown_lines": lines_safe / (n - tp - fn) if n - tp - fn else 0.0,
         "misses": misses,
     }
 

@@ -164,6 +164,44 @@ class RetentionRun(Base):
     detail = sa.Column(sa.Text, nullable=False, default="{}")
 
 
+DANGER_READERS = ("lexicon", "model", "answer")
+DANGER_MARK_KINDS = ("wrong_flag", "missed")
+DANGER_NOTE_MAX = 1000
+
+
+class DangerSignal(Base):
+    """Why a hand-off's conversation was flagged as a crisis: the first reader that raised it, and where.
+
+    ``turn`` is the 0-based index of the user message among the conversation's user turns as the
+    console's transcript shows them (bot.transcripts, buttons included). ``words`` holds what the
+    lexicon matched ("" for the other readers): personal data, kept with the case and never logged.
+    """
+
+    __tablename__ = "danger_signals"
+    id = sa.Column(sa.Integer, primary_key=True)
+    handoff_id = sa.Column(sa.Integer, sa.ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, unique=True)
+    reader = sa.Column(sa.String(16), nullable=False)  # "lexicon" | "model" | "answer"
+    turn = sa.Column(sa.Integer, nullable=False)
+    words = sa.Column(sa.Text, nullable=False, default="")
+    score = sa.Column(sa.Float)
+    at = sa.Column(sa.DateTime, nullable=False, default=now)
+
+
+class DangerMark(Base):
+    """A member of staff's mark on a case: the crisis flag was wrong, or a danger was missed.
+
+    Exported for review as training examples (``python -m bot.danger_labels export``), never used unreviewed.
+    """
+
+    __tablename__ = "danger_marks"
+    id = sa.Column(sa.Integer, primary_key=True)
+    handoff_id = sa.Column(sa.Integer, sa.ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind = sa.Column(sa.String(16), nullable=False)  # "wrong_flag" | "missed"
+    username = sa.Column(sa.String(64), nullable=False)
+    note = sa.Column(sa.Text, nullable=False, default="")
+    at = sa.Column(sa.DateTime, nullable=False, default=now)
+
+
 @dataclass(frozen=True)
 class Staff:
     """A logged-in member of staff."""
@@ -430,6 +468,77 @@ class Store:
 
         return self._change(staff, ref, move) and self.audit(staff, "transfer", ref, to_section)  # the reason is in the note
 
+    # --- why a case was flagged, and staff's marks on it (issue 12) ----------
+    def record_danger(self, ref: str, conversation_id: str, reader: str, turn: int, words: str = "",
+                      score: Optional[float] = None) -> bool:
+        """Store what raised the crisis flag of hand-off ``ref``, from the conversation that created it.
+
+        Only the first signal is kept: a later call changes nothing and returns False, as do an
+        unknown or another conversation's reference, an unknown reader and a negative turn.
+        ``words`` (what the lexicon matched) is personal data: stored with the case, never logged.
+        """
+        if reader not in DANGER_READERS or not isinstance(turn, int) or turn < 0:
+            return False
+        with self.session() as s:
+            row = s.query(Handoff).filter_by(ref=ref, conversation_id=conversation_id).first()
+            if row is None or s.query(DangerSignal.id).filter_by(handoff_id=row.id).first() is not None:
+                return False
+            s.add(DangerSignal(handoff_id=row.id, reader=reader, turn=turn, words=words or "",
+                               score=None if score is None else float(score)))
+            try:
+                s.commit()
+            except sa.exc.IntegrityError:  # another process stored the first signal at the same moment
+                s.rollback()
+                return False
+            return True
+
+    def danger_signal(self, ref: str) -> Optional[Dict[str, Any]]:
+        """Return {"reader", "turn", "words", "score", "at"} of the case's signal, or None.
+
+        Not filtered by staff: call it only for a case already found visible (``get``).
+        """
+        with self.session() as s:
+            sig = (s.query(DangerSignal).join(Handoff, DangerSignal.handoff_id == Handoff.id)
+                   .filter(Handoff.ref == ref).first())
+            if sig is None:
+                return None
+            return {"reader": sig.reader, "turn": sig.turn, "words": sig.words, "score": sig.score, "at": sig.at}
+
+    def mark_danger(self, staff: Staff, ref: str, kind: str, note: str) -> bool:
+        """Mark a visible case's crisis flag as wrong (``wrong_flag``) or its danger as missed (``missed``).
+
+        False for a case this member of staff may not see or an unknown kind. Audited with the
+        kind only: the note is personal data and stays in ``danger_marks``, not in the audit log.
+        The case's "first action" time is left alone: a mark is about the bot, not the person.
+        """
+        if kind not in DANGER_MARK_KINDS:
+            return False
+        with self.session() as s:
+            row = self._visible(s.query(Handoff), staff).filter(Handoff.ref == ref).first()
+            if row is None:
+                return False
+            s.add(DangerMark(handoff_id=row.id, kind=kind, username=staff.username,
+                             note=(note or "").strip()[:DANGER_NOTE_MAX]))
+            s.commit()
+        return self.audit(staff, "danger_mark", ref, kind)
+
+    def danger_marks(self, ref: str) -> List[Dict[str, Any]]:
+        """Return the case's marks, oldest first: {"kind", "username", "note", "at"}.
+
+        Not filtered by staff: call it only for a case already found visible (``get``).
+        """
+        with self.session() as s:
+            rows = (s.query(DangerMark).join(Handoff, DangerMark.handoff_id == Handoff.id)
+                    .filter(Handoff.ref == ref).order_by(DangerMark.id))
+            return [{"kind": m.kind, "username": m.username, "note": m.note, "at": m.at} for m in rows]
+
+    def marked_cases(self) -> List[Dict[str, Any]]:
+        """Return every mark with its case, oldest first: {"id", "ref", "conversation_id", "kind", "at"} (for the export)."""
+        with self.session() as s:
+            rows = (s.query(DangerMark.id, Handoff.ref, Handoff.conversation_id, DangerMark.kind, DangerMark.at)
+                    .join(Handoff, DangerMark.handoff_id == Handoff.id).order_by(DangerMark.id))
+            return [{"id": i, "ref": ref, "conversation_id": cid, "kind": kind, "at": at} for i, ref, cid, kind, at in rows]
+
     # --- audit ---------------------------------------------------------------
     def audit(self, staff: Staff, action: str, ref: Optional[str] = None, detail: str = "") -> bool:
         """Record who did what."""
@@ -576,7 +685,7 @@ class Store:
     def purge(self, handoff_days: int, delivery_hours: int, login_seconds: int) -> Dict[str, Any]:
         """Delete what is kept no longer than it must be; return counts and the deleted cases' conversations.
 
-        Hand-offs older than ``handoff_days`` go with their notes and their audit entries (and
+        Hand-offs older than ``handoff_days`` go with their notes, danger signals and marks and their audit entries (and
         every audit entry that old); relayed widget answers older than ``delivery_hours``;
         failed-login records older than ``login_seconds``. The text of notes is never kept in
         the audit log: older entries that still hold it are emptied.
@@ -588,7 +697,10 @@ class Store:
             conversations = [r.conversation_id for r in rows]
             refs = [r.ref for r in rows]
             for r in rows:
+                # Explicitly: SQLite enforces ON DELETE CASCADE only with PRAGMA foreign_keys on.
                 s.query(Note).filter_by(handoff_id=r.id).delete()
+                s.query(DangerSignal).filter_by(handoff_id=r.id).delete()
+                s.query(DangerMark).filter_by(handoff_id=r.id).delete()
                 s.delete(r)
             audit = s.query(Audit).filter(sa.or_(Audit.at < cutoff, Audit.ref.in_(refs))).delete(synchronize_session=False)
             s.query(Audit).filter(Audit.action == "note", Audit.detail != "").update({"detail": ""}, synchronize_session=False)

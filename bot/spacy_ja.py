@@ -1,7 +1,8 @@
 """A Japanese spaCy pipeline whose tokens are the fugashi tokenizer's.
 
 ``spacy.blank("ja")`` needs SudachiPy; this plugs ``bot.japanese.tokenize`` in
-instead, so spaCy's rule-based matchers see exactly the tokens that Rasa sees.
+instead, so spaCy sees exactly the tokens that Rasa sees. The learned reader of
+danger (``bot.danger_model``) trains spaCy's text classifier on this pipeline.
 """
 
 from __future__ import annotations
@@ -18,6 +19,23 @@ class FugashiSpacyTokenizer:
 
     def __init__(self, vocab):
         self.vocab = vocab
+
+    # Nothing to save: the tokens come from fugashi and unidic-lite. spaCy calls these when a
+    # pipeline (the danger reader's text classifier) is written to or read from disk.
+    def to_disk(self, path, **kwargs) -> None:
+        """Save nothing (stateless)."""
+
+    def from_disk(self, path, **kwargs) -> FugashiSpacyTokenizer:
+        """Load nothing (stateless)."""
+        return self
+
+    def to_bytes(self, **kwargs) -> bytes:
+        """Serialise nothing (stateless)."""
+        return b""
+
+    def from_bytes(self, data: bytes, **kwargs) -> FugashiSpacyTokenizer:
+        """Read nothing (stateless)."""
+        return self
 
     def __call__(self, text: str):
         from spacy.tokens import Doc

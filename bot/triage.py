@@ -129,7 +129,8 @@ class Facts:
     crisis: bool = False
     emergency: bool = False  # a medical emergency: call 119 first
     distress: bool = False  # heavy distress without a danger sign
-    possible_danger: bool = False  # no danger sign, but bot.danger_model reads danger: ask once
+    possible_danger: bool = False  # no danger sign, bot.danger_model between its thresholds: ask once
+    danger_reader: str = ""  # what raised the crisis flag: "lexicon" or "model" (staff see why)
     declined: bool = False
     childlike: bool = False
     professional: bool = False  # the writer introduced a job or a business (a teacher, an employer)
@@ -664,10 +665,17 @@ def assess(messages: Sequence[str], asked: Iterable[str] = ()) -> Assessment:
         asked: questions the bot has asked so far (``age``, ``work``, ``who``).
     """
     facts = read_facts(messages, asked)
-    if not facts.crisis and facts.role != "employer":
-        from bot import danger_model  # scikit-learn, loaded on first use
+    if facts.crisis:
+        facts.danger_reader = "lexicon"
+    elif facts.role != "employer":
+        from bot import danger_model  # spaCy and scikit-learn, loaded by the action server at start
 
-        facts.possible_danger = danger_model.possible_danger(messages)
+        level = danger_model.level(messages)
+        # Above the high threshold the learned reader raises the flag itself; between the two
+        # thresholds the bot asks once, plainly (bot.dialogue).
+        facts.crisis = level == "crisis"
+        facts.danger_reader = "model" if facts.crisis else ""
+        facts.possible_danger = level == "ask"
     types = carer_types(facts)
     return Assessment(
         carer_types=types,
@@ -676,3 +684,44 @@ def assess(messages: Sequence[str], asked: Iterable[str] = ()) -> Assessment:
         crisis=facts.crisis,
         facts=facts,
     )
+
+
+def danger_evidence(messages: Sequence[str], reader: str = "") -> Dict[str, object]:
+    """Why a flagged conversation was flagged, for staff: the message (0-based user turn) and the words or score.
+
+    The lexicon names the words it matched in the first message that has a danger sign; the
+    learned reader gives the message after which the conversation first reached its high
+    threshold, and its probability then. With no ``reader`` (the flag was raised on an earlier
+    turn) both are tried in that order; if neither reads it, the person answered 「はい」 to the
+    safety check ("answer").
+    """
+    texts = [m for m in messages if m and m.strip()]
+    if reader in ("lexicon", ""):
+        for i, text in enumerate(texts):
+            words = danger_words(text)
+            if words:
+                return {"reader": "lexicon", "turn": i, "words": "・".join(words), "score": None}
+    if reader in ("model", "") and texts:
+        from bot import danger_model
+
+        high = danger_model.reader().high
+        for i in range(len(texts)):
+            p = danger_model.score(texts[: i + 1])
+            if p >= high:
+                return {"reader": "model", "turn": i, "words": "", "score": round(p, 3)}
+    return {"reader": "answer", "turn": max(len(texts) - 1, 0), "words": "", "score": None}
+
+
+def danger_words(text: str) -> List[str]:
+    """The words of one message that match a danger sign (after exaggerations and denials are removed)."""
+    r = Reading.of(text)
+    cleaned = _NOT_CRISIS.sub("\u3000", r.surface)
+    if cleaned != r.surface:
+        r = Reading.of(cleaned)
+    found: List[str] = []
+    for pattern in (*_EMERGENCY, *_CRISIS):
+        for _, hit in pattern.finditer(r):
+            if hit.group(0) not in found:
+                found.append(hit.group(0))
+            break
+    return found[:5]

@@ -244,8 +244,14 @@ def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transc
         if record is None:
             return render("staff/not_found.html", status=404, staff=sess["staff"], csrf=sess["csrf"])
         store.audit(sess["staff"], "view", ref)
-        return render("staff/detail.html", staff=sess["staff"], csrf=sess["csrf"], h=record,
-                      turns=transcripts.turns(record["conversation_id"]))
+        turns = transcripts.turns(record["conversation_id"])
+        n = 0
+        for t in turns:  # the n-th user turn (0-based), as a danger signal names it
+            if t["who"] == "user":
+                t["n"], n = n, n + 1
+        signal = store.danger_signal(ref)
+        return render("staff/detail.html", staff=sess["staff"], csrf=sess["csrf"], h=record, turns=turns,
+                      signal=signal, raised_shown=bool(signal) and signal["turn"] < n, danger_marks=store.danger_marks(ref))
 
     async def change(request: Request, ref: str, apply):
         sess = session(request)
@@ -266,6 +272,12 @@ def create_blueprint(store: Optional[Store] = None, transcripts: Optional[Transc
     @bp.post("/h/<ref:str>/note")
     async def note(request: Request, ref: str):
         return await change(request, ref, lambda s: store.add_note(s, ref, request.form.get("text", "")))
+
+    @bp.post("/h/<ref:str>/danger-mark")
+    async def danger_mark(request: Request, ref: str):
+        # The note is optional; the kind must be one of the two (else 400).
+        return await change(request, ref, lambda s: store.mark_danger(s, ref, request.form.get("kind", ""),
+                                                                      request.form.get("note", "")))
 
     @bp.post("/h/<ref:str>/transfer")
     async def transfer(request: Request, ref: str):

@@ -51,11 +51,26 @@ def test_ordinary_conversations_are_rarely_asked_whether_they_are_safe():
     assert asked / len(safe) <= 0.065, asked  # measured: 37 of 646
 
 
-def test_the_second_reader_asks_once_and_never_raises_the_crisis_flag():
-    from bot import danger_model, dialogue, triage
+def _between_thresholds():
+    """A corpus message that no lexicon word reads and the learned reader puts between its thresholds."""
+    import yaml
 
-    text = "正直、もう父にご飯あげてない。3日くらい。部屋にも入ってない"
-    assert danger_model.score([text]) >= danger_model.THRESHOLD
+    from bot import danger_model, triage
+
+    r = danger_model.reader()
+    for path in sorted((FOLDER / "corpus").glob("*.yml")):
+        for conv in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]:
+            text = conv["turns"][0]
+            a = triage.assess([text])
+            if len(conv["turns"]) == 1 and not a.crisis and a.user_role != "employer" and r.low <= danger_model.score([text]) < r.high:
+                return text
+    raise AssertionError("no message between the thresholds in the corpus")
+
+
+def test_between_the_thresholds_the_reader_asks_once_with_the_lines():
+    from bot import dialogue, triage
+
+    text = _between_thresholds()
     state = dialogue.State()
     a = triage.assess([text], asked=state.asked)
     assert not a.crisis and a.facts.possible_danger
@@ -66,4 +81,4 @@ def test_the_second_reader_asks_once_and_never_raises_the_crisis_flag():
     assert "utter_danger_check" not in [n for n, _ in dialogue.plan(again, "inform", state, "会社員です")]
     # An employer asking about policy is not asked whether they are safe.
     employer = triage.assess(["従業員が親の介護で休みがちです。会社として何ができますか"])
-    assert not employer.facts.possible_danger
+    assert not employer.facts.possible_danger and not employer.crisis
