@@ -12,8 +12,8 @@ against all others). Two models are averaged, chosen by leave-one-writer-out mea
 * logistic regression over character 1-5-grams (scikit-learn): spelling, kana and dialect.
 
 Romaji is read as kana too (jaconv), so "mou shinitai" reads as もう しにたい. The averaged score
-is calibrated by isotonic regression on the out-of-writer scores, so that a score is a
-probability, and two thresholds are chosen on those scores:
+is calibrated (Platt scaling) on the out-of-writer scores, so that a score is a probability,
+and two thresholds are chosen on those scores:
 
 * ``high``: the conversation is a crisis (flag, lines first, the case first in the console);
 * ``low``: the bot asks once, plainly, whether the person is safe, and shows the lines.
@@ -52,8 +52,11 @@ _ROMAJI_WORD = re.compile(r"[a-z]{2,}")
 # How the thresholds are chosen on the out-of-writer scores (see ``choose_thresholds``).
 ASK_RECALL = 0.97            # ask (or flag) at least this share of the dangers ...
 ASK_ORDINARY_RATE = 0.03     # ... but ask at most this share of ordinary carer messages (the NLU)
-FLAG_FALSE_RATE = 0.05       # flag at most this share of the hard negatives as a crisis
+FLAG_FALSE_RATE = 0.02       # flag at most this share of the hard negatives as a crisis ...
+FLAG_ORDINARY_RATE = 0.01    # ... and of the ordinary conversations
 SPACY_EPOCHS = 8
+# Safe conversations of the kind the bot sees every day (not written to be hard): the ask rate is held on these.
+ORDINARY_KINDS = {"ordinary_carer", "supporter", "employer", "question"}
 
 
 def normalize(text: str) -> str:
@@ -83,7 +86,8 @@ def training_groups(root: Path = ROOT) -> Dict[str, Tuple[List[str], List[int], 
         for conv in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]:
             texts.append(_conversation(conv["turns"]))
             labels.append(int(bool(conv["expected"]["crisis"])))
-            kinds.append("hard_negative" if not conv["expected"]["crisis"] else "danger")
+            kinds.append("danger" if conv["expected"]["crisis"] else
+                         "ordinary" if conv.get("kind") in ORDINARY_KINDS else "hard_negative")
     texts, labels, kinds = groups.setdefault("nlu", ([], [], []))
     for path in sorted((root / "data" / "nlu").glob("*.yml")):
         for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
@@ -146,10 +150,11 @@ class Reader:
 
     chars: object
     nlp: object
-    calibration: Tuple[List[float], List[float]]  # isotonic regression: raw score -> probability
+    calibration: Tuple[List[float], List[float]]  # raw score -> probability, tabulated
     low: float
     high: float
     figures: dict
+    oof: Optional[Tuple[np.ndarray, np.ndarray, List[str]]] = None  # out-of-writer scores, for the README figures
 
     def raw(self, texts: List[str]) -> np.ndarray:
         """The averaged, uncalibrated score of each (normalised) text."""
@@ -163,28 +168,41 @@ class Reader:
 
 
 def _calibrate(raw: np.ndarray, labels: np.ndarray) -> Tuple[List[float], List[float]]:
-    from sklearn.isotonic import IsotonicRegression
+    """Platt scaling on the logit of the raw score, tabulated on a fine grid (monotonic, smooth).
 
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, labels)
-    return [float(x) for x in iso.X_thresholds_], [float(y) for y in iso.y_thresholds_]
+    Isotonic regression was tried first: its steps left whole bands of scores on one value, so
+    the two thresholds fell on the same step (measured: low = high = 0.51).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    def logit(x: np.ndarray) -> np.ndarray:
+        x = np.clip(x, 1e-6, 1 - 1e-6)
+        return np.log(x / (1 - x))
+
+    platt = LogisticRegression(C=1e6, max_iter=1000).fit(logit(raw).reshape(-1, 1), labels)
+    grid = np.linspace(0.0, 1.0, 1001)
+    return [float(x) for x in grid], [float(y) for y in platt.predict_proba(logit(grid).reshape(-1, 1))[:, 1]]
 
 
 def choose_thresholds(p: np.ndarray, labels: np.ndarray, kinds: List[str]) -> Tuple[float, float, dict]:
     """(low, high, figures) from out-of-writer probabilities.
 
     ``low``: the highest threshold that asks at least ``ASK_RECALL`` of the dangers, unless that
-    asks more than ``ASK_ORDINARY_RATE`` of the ordinary messages; then the lowest that keeps it.
-    ``high``: the lowest threshold that flags at most ``FLAG_FALSE_RATE`` of the hard negatives.
+    asks more than ``ASK_ORDINARY_RATE`` of the ordinary conversations (the NLU examples and the
+    corpus writers' everyday carers, employers and supporters); then the lowest that keeps it.
+    ``high``: the lowest threshold that flags at most ``FLAG_FALSE_RATE`` of the hard negatives
+    and ``FLAG_ORDINARY_RATE`` of the ordinary conversations.
     """
     kinds_a = np.array(kinds)
     danger, ordinary, hard = p[labels == 1], p[kinds_a == "ordinary"], p[kinds_a == "hard_negative"]
-    candidates = np.unique(np.round(p, 4))
+    candidates = np.unique(np.round(p, 3))
     recall_ok = [t for t in candidates if (danger >= t).mean() >= ASK_RECALL]
     ordinary_ok = [t for t in candidates if (ordinary >= t).mean() <= ASK_ORDINARY_RATE]
     low = max(recall_ok) if recall_ok else float(candidates.min())
     if ordinary_ok and low < min(ordinary_ok):
         low = min(ordinary_ok)
-    flag_ok = [t for t in candidates if (hard >= t).mean() <= FLAG_FALSE_RATE and t >= low]
+    flag_ok = [t for t in candidates if t >= low and (hard >= t).mean() <= FLAG_FALSE_RATE
+               and (ordinary >= t).mean() <= FLAG_ORDINARY_RATE]
     high = min(flag_ok) if flag_ok else 1.0
     figures = {
         "low": float(low), "high": float(high),
@@ -230,7 +248,8 @@ def train(root: Path = ROOT) -> Reader:
     figures["out_of_writer_curve"] = curve(p, labels, oof_kinds)
     texts = [t for ts, _, _ in groups.values() for t in ts]
     all_labels = [y for _, ys, _ in groups.values() for y in ys]
-    return Reader(_fit_chars(texts, all_labels), _fit_spacy(texts, all_labels), calibration, low, high, figures)
+    return Reader(_fit_chars(texts, all_labels), _fit_spacy(texts, all_labels), calibration, low, high, figures,
+                  (raw, labels, oof_kinds))
 
 
 def curve(p: np.ndarray, labels: np.ndarray, kinds: List[str], steps: int = 20) -> List[dict]:
@@ -252,6 +271,9 @@ def save(reader: Reader, folder: Path = MODEL_DIR, root: Path = ROOT) -> None:
     meta = {"fingerprint": fingerprint(root), "low": reader.low, "high": reader.high,
             "calibration": reader.calibration, "figures": reader.figures}
     (folder / "reader.json").write_text(json.dumps(meta, indent=1))
+    if reader.oof is not None:
+        raw, labels, kinds = reader.oof
+        np.savez(folder / "out_of_writer.npz", raw=raw, labels=labels, kinds=np.array(kinds))
 
 
 def load(folder: Path = MODEL_DIR, root: Path = ROOT) -> Optional[Reader]:
