@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions
+from bot import dialogue
 from bot.handoffs import Staff, Store
 
 
@@ -135,8 +136,33 @@ def test_heavy_distress_without_danger_gets_a_listening_line_once(store):
     assert "utter_distress_line" not in [m["response"] for m in Conversation("d-plain").say("母の介護をしています")]
 
 
+def _between_thresholds() -> str:
+    """A carer's first message, not read by the danger reader in training, that it puts between its
+    thresholds (so the bot asks): found, not written here, since the thresholds are learned."""
+    return next(_candidates())
+
+
+def _candidates():
+    from pathlib import Path
+
+    import yaml
+
+    from bot import danger_model, triage
+
+    r = danger_model.reader()
+    tests = Path(__file__).resolve().parents[1]
+    for path in [tests / "crisis" / "probe3.yml", *sorted((tests / "eval").glob("*.yml"))]:
+        for conv in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]:
+            text = conv["turns"][0]
+            if r.low <= danger_model.score([text]) < r.high:
+                a = triage.assess([text])
+                if not a.crisis and a.user_role == "carer" and not dialogue.easy_japanese(a):
+                    yield text
+    raise AssertionError("no carer's message between the thresholds")
+
+
 def test_yes_to_the_safety_check_is_a_crisis_and_no_goes_on(store):
-    text = "正直、もう父にご飯あげてない。3日くらい。部屋にも入ってない"
+    text = _between_thresholds()
     c = Conversation("check-yes")
     first = [m["response"] for m in c.say(text)]
     assert first[-1] == "utter_danger_check" and c.slots["awaiting"] == "danger_check" and not c.slots["crisis"]
@@ -151,12 +177,18 @@ def test_yes_to_the_safety_check_is_a_crisis_and_no_goes_on(store):
 
 
 def test_staff_see_that_the_safety_check_was_asked(store):
-    n = Conversation("check-summary")
-    n.say("正直、もう父にご飯あげてない。3日くらい。部屋にも入ってない")
-    n.say("いいえ、大丈夫です。45歳の会社員です", intent="deny")
-    n.say("父は認知症です", intent="inform")
-    assert n.slots["awaiting"] == "consent"
+    # The first of the found messages whose conversation comes to the consent question.
+    for i, text in enumerate(_candidates()):
+        n = Conversation(f"check-summary-{i}")
+        n.say(text)
+        assert n.slots["awaiting"] == "danger_check"
+        n.say("いいえ、大丈夫です。45歳の会社員です", intent="deny")
+        if n.slots["awaiting"] != "consent":
+            n.say("父は認知症です", intent="inform")
+        if n.slots["awaiting"] == "consent":
+            break
+    assert n.slots["awaiting"] == "consent" and not n.slots["crisis"]
     n.say("はい", intent="affirm")
-    record = store.handoff_for_conversation("check-summary")
+    record = store.handoff_for_conversation(n.sender)
     assert record is not None and not record["crisis"]
     assert record["summary"].startswith("【要確認: 危険の可能性")
