@@ -89,10 +89,10 @@ nlu-report: $(STAMP) ## cross-validate intents (3 folds) and write reports/nlu/
 export-labels: $(STAMP) ## write staff's danger marks as examples to review to var/labels/ (0600; never read by training)
 	$(PY) -m bot.danger_labels export --out var/labels/staff-marks.yml
 
-scale-deps: ## install PostgreSQL, Redis and nginx from Debian's packages (apt, if missing)
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null || ! command -v nginx >/dev/null; then \
+scale-deps: ## install PostgreSQL, Redis, nginx and openssl (the test certificate) from Debian's packages (apt, if missing)
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null || ! command -v nginx >/dev/null || ! command -v openssl >/dev/null; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server nginx; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server nginx openssl; \
 	fi
 
 test-scale: train scale-deps ## production profile: PostgreSQL + Redis + two Rasa instances, on loopback

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import secrets
+import sys
 from typing import Optional
 
 from sanic import Sanic, response
@@ -84,6 +85,9 @@ def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
 
 def main() -> None:
     """Run the action server in the foreground."""
+    # spaCy's thinc imports TensorFlow when it is installed (Rasa installs it), which this process
+    # never uses: 450 of its 750 MB (make bench). Blocking the import keeps it at about 250 MB.
+    sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
     production.start("actions", ["ACTION_SERVER_TOKEN"], ["HANDOFF_DB_URL"])
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if not os.environ.get("ACTION_SERVER_TOKEN"):
