@@ -24,11 +24,6 @@ def store() -> Store:
     return Store()
 
 
-def _user_texts(tracker: Tracker) -> List[str]:
-    """Return the user's messages of the current session, oldest first (buttons left out)."""
-    return _user_messages(tracker)[0]
-
-
 def _user_messages(tracker: Tracker) -> Tuple[List[str], List[int], int]:
     """(texts of this session without buttons, the position of each among all the conversation's
     user messages, the position of the latest one): the console numbers messages that way."""

@@ -329,19 +329,6 @@ def level(messages: Sequence[str]) -> str:
     return "crisis" if p >= r.high else "ask" if p >= r.low else ""
 
 
-def possible_danger(messages: Sequence[str]) -> bool:
-    """True when the reader would at least ask (score at least ``low``)."""
-    return level(messages) != ""
-
-
-def raised_at(messages: Sequence[str], threshold: float) -> int:
-    """The index of the message after which the conversation first scored ``threshold`` or more."""
-    for i in range(len(messages)):
-        if score(messages[: i + 1]) >= threshold:
-            return i
-    return len(messages) - 1
-
-
 def main(argv=None) -> int:
     """``train``: learn the reader and write it to models/danger (``make train``)."""
     p = argparse.ArgumentParser(prog="python -m bot.danger_model")

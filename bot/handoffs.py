@@ -223,6 +223,10 @@ def _hasher():
     return PasswordHasher()
 
 
+def _as_staff(user: StaffUser) -> Staff:
+    return Staff(user.username, user.section, bool(user.is_admin))
+
+
 def _check_password(password: str) -> None:
     if len(password) < 10:
         raise ValueError("password must have at least 10 characters")
@@ -335,10 +339,15 @@ class Store:
             )
             return row.as_dict() if row else None
 
+    @staticmethod
+    def _own(s, ref: str, conversation_id: str) -> Optional[Handoff]:
+        # The hand-off ``ref`` if this conversation created it: a conversation changes only its own case.
+        return s.query(Handoff).filter_by(ref=ref, conversation_id=conversation_id).first()
+
     def owns(self, ref: str, conversation_id: str) -> bool:
         """Return True when the hand-off ``ref`` exists and was created by this conversation."""
         with self.session() as s:
-            return s.query(Handoff.id).filter_by(ref=ref, conversation_id=conversation_id).first() is not None
+            return self._own(s, ref, conversation_id) is not None
 
     def set_contact(self, ref: str, conversation_id: str, contact: Optional[str]) -> bool:
         """Store the way the person may be contacted, from the conversation that created the hand-off.
@@ -348,7 +357,7 @@ class Store:
         the audit log keeps who (the conversation) and what (a change), not the contact itself.
         """
         with self.session() as s:
-            row = s.query(Handoff).filter_by(ref=ref, conversation_id=conversation_id).first()
+            row = self._own(s, ref, conversation_id)
             if row is None:
                 return False
             if row.contact and row.contact != contact:
@@ -361,7 +370,7 @@ class Store:
                                  summary) -> bool:
         """Refresh a hand-off with what its own conversation told after it was created (False: not its own)."""
         with self.session() as s:
-            row = s.query(Handoff).filter_by(ref=ref, conversation_id=conversation_id).first()
+            row = self._own(s, ref, conversation_id)
             if row is None:
                 return False
             row.carer_types = json.dumps(list(carer_types))
@@ -480,7 +489,7 @@ class Store:
         if reader not in DANGER_READERS or not isinstance(turn, int) or turn < 0:
             return False
         with self.session() as s:
-            row = s.query(Handoff).filter_by(ref=ref, conversation_id=conversation_id).first()
+            row = self._own(s, ref, conversation_id)
             if row is None or s.query(DangerSignal.id).filter_by(handoff_id=row.id).first() is not None:
                 return False
             s.add(DangerSignal(handoff_id=row.id, reader=reader, turn=turn, words=words or "",
@@ -614,13 +623,7 @@ class Store:
                 _hasher().verify(user.password_hash, password)
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 return None
-            return None if user.disabled else Staff(user.username, user.section, bool(user.is_admin))
-
-    def staff(self, username: str) -> Optional[Staff]:
-        """Return an enabled account by name, or None."""
-        with self.session() as s:
-            user = s.query(StaffUser).filter_by(username=username, disabled=False).first()
-            return Staff(user.username, user.section, bool(user.is_admin)) if user else None
+            return None if user.disabled else _as_staff(user)
 
     # --- staff sessions ------------------------------------------------------
     def start_session(self, username: str, at: float, max_seconds: float) -> tuple[str, str]:
@@ -657,7 +660,7 @@ class Store:
                 return None
             row.last_seen = at
             s.commit()
-            return Staff(user.username, user.section, bool(user.is_admin)), row.csrf
+            return _as_staff(user), row.csrf
 
     def end_session(self, token: str) -> None:
         """End one session (logout)."""

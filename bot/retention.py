@@ -65,8 +65,6 @@ def run(store: Store, transcripts: Transcripts, periods: Optional[Periods] = Non
     gone = {sid: first for sid, first in idle.items() if sid not in kept}
     store.archive_counts(Counter(dt.datetime.utcfromtimestamp(first).strftime("%Y-%m") for first in gone.values() if first))
     events += transcripts.delete(list(gone))
-    if hasattr(store, "delete_expired_sessions"):
-        summary["staff_sessions"] = store.delete_expired_sessions()
     summary.update(conversations=len(gone), events=events)
     store.record_retention(summary)
     logger.info("retention: %s", summary)  # counts only

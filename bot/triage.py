@@ -297,11 +297,15 @@ def _matches_about_self(patterns, r: Reading) -> bool:
     return bool(hits)
 
 
-def _danger(r: Reading) -> Tuple[bool, bool]:
-    """(danger sign, medical emergency), after removing exaggerations (死ぬほど) and denials (死にたいとかではない)."""
+def _without_exaggerations(r: Reading) -> Reading:
+    """The reading with exaggerations (死ぬほど) and denials (死にたいとかではない) blanked out."""
     cleaned = _NOT_CRISIS.sub("　", r.surface)
-    if cleaned != r.surface:
-        r = Reading.of(cleaned)
+    return Reading.of(cleaned) if cleaned != r.surface else r
+
+
+def _danger(r: Reading) -> Tuple[bool, bool]:
+    """(danger sign, medical emergency), after removing exaggerations and denials."""
+    r = _without_exaggerations(r)
     emergency = any_match(_EMERGENCY, r) and not any_match(_HANDLED, r)
     return emergency or any_match(_CRISIS, r), emergency
 
@@ -714,10 +718,7 @@ def danger_evidence(messages: Sequence[str], reader: str = "") -> Dict[str, obje
 
 def danger_words(text: str) -> List[str]:
     """The words of one message that match a danger sign (after exaggerations and denials are removed)."""
-    r = Reading.of(text)
-    cleaned = _NOT_CRISIS.sub("\u3000", r.surface)
-    if cleaned != r.surface:
-        r = Reading.of(cleaned)
+    r = _without_exaggerations(Reading.of(text))
     found: List[str] = []
     for pattern in (*_EMERGENCY, *_CRISIS):
         for _, hit in pattern.finditer(r):

@@ -29,6 +29,29 @@ def live_stack(tmp_path_factory, trained_model):
         yield s
 
 
+def write_tracker_events(url: str, conversations) -> None:
+    """Create the tracker store's ``events`` table, as Rasa's SQLTrackerStore writes it, with these
+    turns: {conversation id: [("user" | "bot", text), ...]}, one second apart."""
+    import json
+    import time
+
+    import sqlalchemy as sa
+
+    with sa.create_engine(url).begin() as c:
+        c.execute(sa.text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, timestamp REAL, "
+                          "intent_name TEXT, action_name TEXT, data TEXT)"))
+        for sid, turns in conversations.items():
+            for i, (kind, text) in enumerate(turns):
+                c.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, :k, :t, :d)"),
+                          {"s": sid, "k": kind, "t": time.time() + i, "d": json.dumps({"event": kind, "text": text})})
+
+
+@pytest.fixture(scope="session")
+def tracker_events():
+    """``write_tracker_events``: a transcript in the tracker store's own table, without a Rasa server."""
+    return write_tracker_events
+
+
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 # Tests never write to var/db: a fresh hand-off database for the whole run.
 os.environ.setdefault("HANDOFF_DB_URL", f"sqlite:///{tempfile.mkdtemp(prefix='handoff-')}/handoff.db")

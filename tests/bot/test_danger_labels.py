@@ -4,12 +4,10 @@ Real SQLite files; the export runs as the command an administrator types.
 """
 
 import datetime as dt
-import json
 import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -145,31 +143,20 @@ def test_retention_removes_signals_and_marks_with_their_case(store):
 # --- the export ---------------------------------------------------------------------------------
 
 
-def _tracker(url, conversations):
-    """The tracker store's table, as Rasa's SQLTrackerStore writes it, with these turns."""
-    with sa.create_engine(url).begin() as c:
-        c.execute(sa.text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, timestamp REAL, "
-                          "intent_name TEXT, action_name TEXT, data TEXT)"))
-        for sid, turns in conversations.items():
-            for i, (kind, text) in enumerate(turns):
-                c.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, :k, :t, :d)"),
-                          {"s": sid, "k": kind, "t": time.time() + i, "d": json.dumps({"event": kind, "text": text})})
-
-
 def _export(env, out):
     env = {k: v for k, v in os.environ.items() if k != "TRACKER_READ_DB_URL"} | env
     return subprocess.run([sys.executable, "-m", "bot.danger_labels", "export", "--out", str(out)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
-def test_export_writes_marked_conversations_to_review_privately(tmp_path):
+def test_export_writes_marked_conversations_to_review_privately(tmp_path, tracker_events):
     env = {"HANDOFF_DB_URL": f"sqlite:///{tmp_path}/db/handoff.db", "TRACKER_DB_URL": f"sqlite:///{tmp_path}/db/tracker.db"}
     store = Store(env["HANDOFF_DB_URL"])
     flagged = _case(store, "conv-drama")      # flagged, but it was a drama: wrong_flag -> crisis false
     unflagged = _case(store, "conv-quiet", crisis=False)  # a danger the readers missed -> crisis true
     gone = _case(store, "conv-gone")          # its transcript was deleted already
     _case(store, "conv-unmarked")
-    _tracker(env["TRACKER_DB_URL"], {
+    tracker_events(env["TRACKER_DB_URL"], {
         "conv-drama": [("user", "ドラマで『消えたい』って言うシーンで泣いた"), ("bot", "つらいときは..."),
                        ("user", "/affirm"), ("bot", "おつなぎします")],
         "conv-quiet": [("user", "母の介護で毎晩眠れない"), ("bot", "お話をうかがいます"), ("user", "薬をためている")],

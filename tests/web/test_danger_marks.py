@@ -1,12 +1,9 @@
 """The case page says why a case was flagged, and staff mark a wrong flag or a missed danger (issue 12), over HTTP."""
 
-import json
 import re
-import time
 
 import pytest
 import requests
-import sqlalchemy as sa
 
 from bot.handoffs import Store
 from bot.stack import web_app
@@ -15,7 +12,7 @@ PASSWORD = "correct-horse-42"
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory):
+def console(tmp_path_factory, tracker_events):
     tmp = tmp_path_factory.mktemp("danger")
     env = {"HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": f"sqlite:///{tmp}/tracker.db",
            "TRACKER_READ_DB_URL": f"sqlite:///{tmp}/tracker.db"}
@@ -28,7 +25,6 @@ def console(tmp_path_factory):
     assert store.record_danger(cases["lexicon"], "conv-lexicon", "lexicon", 1, words="消えたい")
     assert store.record_danger(cases["model"], "conv-model", "model", 0, score=0.934)
     assert store.record_danger(cases["answer"], "conv-answer", "answer", 2)
-    # The tracker store's table, as Rasa's SQLTrackerStore writes it.
     conversations = {
         "conv-lexicon": [("user", "母の看病をしています"), ("bot", "教えてくれてありがとう"), ("user", "もう消えたい"),
                          ("bot", "つらいね"), ("user", "はい")],
@@ -37,13 +33,7 @@ def console(tmp_path_factory):
                         ("user", "/affirm"), ("bot", "相談できるところ")],
         "conv-quiet": [("user", "薬をためている")],
     }
-    with sa.create_engine(env["TRACKER_DB_URL"]).begin() as c:
-        c.execute(sa.text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, timestamp REAL, "
-                          "intent_name TEXT, action_name TEXT, data TEXT)"))
-        for sid, turns in conversations.items():
-            for i, (kind, text) in enumerate(turns):
-                c.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, :k, :t, :d)"),
-                          {"s": sid, "k": kind, "t": time.time() + i, "d": json.dumps({"event": kind, "text": text})})
+    tracker_events(env["TRACKER_DB_URL"], conversations)
     with web_app(env) as url:
         yield {"url": url, "store": store, **cases}
 

@@ -3,7 +3,6 @@
 import csv
 import hashlib
 import io
-import json
 import os
 import re
 import statistics
@@ -24,7 +23,7 @@ NEW_PASSWORD = "battery-staple-77"
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory):
+def console(tmp_path_factory, tracker_events):
     tmp = tmp_path_factory.mktemp("console")
     env = {
         "HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db",
@@ -38,14 +37,8 @@ def console(tmp_path_factory):
     store.add_user("idle1", PASSWORD, "shoko")
     shoko_case = store.create_handoff("conv-a", ["business_carer"], "employer", ["shoko", "koreisha_ikiiki"], False, "部下が親の介護")
     child_case = store.create_handoff("conv-b", ["young_carer"], "carer", ["kodomo_katei_soudan"], True, "中2、母の看病")
-    # The tracker store's table, as Rasa's SQLTrackerStore writes it.
-    tracker = sa.create_engine(env["TRACKER_DB_URL"])
-    with tracker.begin() as c:
-        c.execute(sa.text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, timestamp REAL, "
-                          "intent_name TEXT, action_name TEXT, data TEXT)"))
-        for i, (kind, text) in enumerate([("user", "<script>alert('x')</script>部下のことで"), ("bot", "お話をうかがいます")]):
-            c.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('conv-a', :k, :t, :d)"),
-                      {"k": kind, "t": time.time() + i, "d": json.dumps({"event": kind, "text": text})})
+    tracker_events(env["TRACKER_DB_URL"], {"conv-a": [("user", "<script>alert('x')</script>部下のことで"),
+                                                      ("bot", "お話をうかがいます")]})
     with web_app(env) as url:
         yield {"url": url, "store": store, "shoko": shoko_case["ref"], "child": child_case["ref"], "env": env}
 
