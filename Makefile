@@ -8,7 +8,7 @@ RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.installed
 FINGERPRINT := models/.fingerprint
 # What a trained model depends on: retrain only when one of these changes.
-TRAIN_INPUTS = config.yml domain.yml $(shell find data/nlu data/rules data/stories bot/nlu -type f \( -name '*.yml' -o -name '*.py' \) | sort) bot/japanese.py bot/policy.py
+TRAIN_INPUTS = config.yml domain.yml $(shell find data/nlu data/rules data/stories bot/rasa bot/language -type f \( -name '*.yml' -o -name '*.py' \) | sort)
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -50,7 +50,7 @@ train: $(STAMP) ## train the Rasa model and the danger reader if their data, dom
 	  rm -f models/*.tar.gz && $(RASA) train --fixed-model-name kamakura --out models && echo "$$new" > $(FINGERPRINT) \
 	    && echo $$(( $$(date +%s) - start )) > models/.train_seconds; \
 	fi
-	@$(PY) -m bot.danger_model train --if-stale  # the learned reader of danger (models/danger/)
+	@$(PY) -m bot.triage.danger_model train --if-stale  # the learned reader of danger (models/danger/)
 
 run: train ## install, train if needed, then start Rasa (5005), actions (5055) and the web app (8000), on 127.0.0.1
 	@mkdir -p -m 700 var/db
@@ -60,7 +60,7 @@ run: train ## install, train if needed, then start Rasa (5005), actions (5055) a
 	exec $(VENV)/bin/honcho start -f Procfile
 
 lint: $(STAMP) ## ruff over the Python code
-	$(VENV)/bin/ruff check bot actions tests scripts
+	$(VENV)/bin/ruff check bot actions tests tools scripts
 
 validate: $(STAMP) ## rasa data validate
 	$(RASA) data validate  # not --fail-on-warnings: responses uttered by action_assess_carer are not in stories
@@ -72,13 +72,13 @@ e2e: train ## end-to-end test stories, failing on any prediction error
 	ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-not-called-by-rasa-test-core} $(RASA) test core --model models --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/core
 
 bench: train ## benchmark: turn latency at 1/10/50 users, growth, breakdown, memory; writes bench/results/
-	$(PY) -m bot.bench
+	$(PY) -m tools.bench
 
 bench-scale: train scale-deps ## the benchmark on the production profile (two Rasa instances, PostgreSQL, Redis)
-	$(PY) -m bot.bench --profile scale
+	$(PY) -m tools.bench --profile scale
 
 eval: train ## play the held-out conversations over REST and print the accuracy of the four slots
-	$(PY) -m bot.evaluate --set tests/eval/*.yml --json var/results/eval.json
+	$(PY) -m tools.evaluate --set tests/eval/*.yml --json var/results/eval.json
 
 audit: $(STAMP) ## check the pinned Python and npm packages against published advisories (says so if it cannot)
 	./scripts/audit
@@ -87,7 +87,7 @@ nlu-report: $(STAMP) ## cross-validate intents (3 folds) and write reports/nlu/
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 3 --out reports/nlu
 
 export-labels: $(STAMP) ## write staff's danger marks as examples to review to var/labels/ (0600; never read by training)
-	$(PY) -m bot.danger_labels export --out var/labels/staff-marks.yml
+	$(PY) -m bot.handoff.labels export --out var/labels/staff-marks.yml
 
 scale-deps: ## install PostgreSQL, Redis, nginx and openssl (the test certificate) from Debian's packages (apt, if missing)
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null || ! command -v nginx >/dev/null || ! command -v openssl >/dev/null; then \

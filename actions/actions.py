@@ -10,8 +10,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import danger_model, dialogue, japanese, triage
-from bot.handoffs import Store
+from bot import dialogue, triage
+from bot.handoff.store import Store
+from bot.language import japanese
+from bot.triage import danger_model
 
 logger = logging.getLogger(__name__)
 # Learn the second reader of danger now (half a second), not during the first person's turn.
@@ -60,7 +62,7 @@ class ActionAssessCarer(Action):
             handoff_ref=tracker.get_slot("handoff_ref") or "",
             contact_tries=int(tracker.get_slot("contact_tries") or 0),
         )
-        # Danger is read from the words (bot.lexicon), not from the crisis intent: DIET is
+        # Danger is read from the words (bot.triage.lexicon), not from the crisis intent: DIET is
         # sure of 「もう疲れた」 as a crisis, and the lexicon is measured at recall 1.00.
         texts, positions, latest_position = _user_messages(tracker)
         assessment = triage.assess(texts, asked=state.asked)

@@ -1,4 +1,4 @@
-"""Shared fixtures. Tests that need a server start the real one (bot.stack)."""
+"""Shared fixtures. Tests that need a server start the real one (tools.stack)."""
 
 import os
 import sys
@@ -22,7 +22,7 @@ def trained_model() -> Path:
 @pytest.fixture(scope="module")
 def live_stack(tmp_path_factory, trained_model):
     """A real Rasa server and action server on a fresh SQLite tracker store."""
-    from bot import stack
+    from tools import stack
 
     db = tmp_path_factory.mktemp("db") / "tracker.db"
     with stack.running(f"sqlite:///{db}", model=str(trained_model)) as s:

@@ -16,9 +16,10 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from bot import retention, stack
-from bot.handoffs import Audit, Delivery, Handoff, LoginFailure, Staff, Store, now
-from bot.transcripts import Transcripts
+from bot.handoff import retention
+from bot.handoff.store import Audit, Delivery, Handoff, LoginFailure, Staff, Store, now
+from bot.handoff.transcripts import Transcripts
+from tools import stack
 
 pytestmark = pytest.mark.server
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,11 +94,11 @@ def test_retention_covers_every_store_and_keeps_what_is_still_needed(live_stack)
 
 def test_retention_command_and_its_settings(live_stack):
     env = dict(os.environ, TRACKER_DB_URL=live_stack.db_url)
-    done = subprocess.run([sys.executable, "-m", "bot.staff", "retention", "--conversation-days", "7"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "bot.handoff.staff", "retention", "--conversation-days", "7"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "deleted:" in done.stdout and "events" in done.stdout
-    bad = subprocess.run([sys.executable, "-m", "bot.staff", "retention", "--days", "0"], cwd=ROOT, env=env,
+    bad = subprocess.run([sys.executable, "-m", "bot.handoff.staff", "retention", "--days", "0"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import stack
-from bot.handoffs import Handoff, Staff, Store
+from bot.handoff.store import Handoff, Staff, Store
+from tools import stack
 
 pytestmark = pytest.mark.server
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,18 +180,18 @@ def test_rasa_sends_no_cors_headers(live_stack):
 
 
 @pytest.mark.parametrize("module, env", [
-    ("bot.action_server", {"ACTION_SERVER_TOKEN": "CHANGE_ME"}),
-    ("bot.action_server", {"ACTION_SERVER_TOKEN": "short-but-random-a8f3"}),
+    ("bot.rasa.action_server", {"ACTION_SERVER_TOKEN": "CHANGE_ME"}),
+    ("bot.rasa.action_server", {"ACTION_SERVER_TOKEN": "short-but-random-a8f3"}),
     ("bot.web", {"TRACKER_READ_DB_URL": "postgresql://kc_console:CHANGE_ME@db.internal:5432/tracker"}),
-    ("bot.action_server", {"HANDOFF_DB_URL": "postgresql://kc_handoff:short@db.internal:5432/handoff"}),
-    ("bot.server", {"RASA_AUTH_TOKEN": "0" * 64, "ACTION_SERVER_TOKEN": "f" * 8 + "a1b2" * 10}),
+    ("bot.rasa.action_server", {"HANDOFF_DB_URL": "postgresql://kc_handoff:short@db.internal:5432/handoff"}),
+    ("bot.rasa.server", {"RASA_AUTH_TOKEN": "0" * 64, "ACTION_SERVER_TOKEN": "f" * 8 + "a1b2" * 10}),
 ])
 def test_production_refuses_weak_secrets(module, env, tmp_path):
     full = dict(os.environ, KAMAKURA_PROFILE="production", HANDOFF_DB_URL=f"sqlite:///{tmp_path}/h.db",
                 RASA_AUTH_TOKEN=os.urandom(32).hex(),
                 ACTION_SERVER_TOKEN=os.urandom(32).hex())
     full.update(env)
-    args = [sys.executable, "-m", module] + (["run", "--enable-api"] if module == "bot.server" else [])
+    args = [sys.executable, "-m", module] + (["run", "--enable-api"] if module == "bot.rasa.server" else [])
     done = subprocess.run(args, cwd=ROOT, env=full, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr[-500:]
     assert "refusing to start" in done.stderr

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from bot import stack
+from tools import stack
 
 pytestmark = pytest.mark.server
 

@@ -60,9 +60,9 @@ def security_headers(request: Request, resp: HTTPResponse) -> None:
 
 def create_app(name: str = "kamakura_web", store=None, transcripts=None) -> Sanic:
     """Create the web app: a page, /health, the widget, and the staff console under /staff."""
-    from bot import retention
-    from bot.handoffs import Store
-    from bot.transcripts import Transcripts
+    from bot.handoff import retention
+    from bot.handoff.store import Store
+    from bot.handoff.transcripts import Transcripts
     from bot.web import chat, staff
 
     app = Sanic(name)

@@ -20,7 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot import catalog
-from bot.handoffs import Base, Delivery, Store
+from bot.handoff.store import Base, Delivery, Store
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_TEXT = 5000

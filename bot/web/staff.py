@@ -1,6 +1,6 @@
 """The staff console (/staff): hand-offs by section, transcripts, notes, status, CSV, outcomes.
 
-Security: argon2 password hashes checked off the event loop (bot.handoffs); sessions kept
+Security: argon2 password hashes checked off the event loop (bot.handoff.store); sessions kept
 in the hand-off database, so that logout, a password change, a disabled account or an
 admin ends them at once on every web process, with an idle timeout and an absolute
 lifetime; the cookie (HttpOnly, SameSite=Strict, path /staff) holds only a random token;
@@ -31,8 +31,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot import catalog
-from bot.handoffs import STATUS_LABELS, STATUSES, Staff, Store
-from bot.transcripts import Transcripts
+from bot.handoff.store import STATUS_LABELS, STATUSES, Staff, Store
+from bot.handoff.transcripts import Transcripts
 
 SESSION_COOKIE = "kc_staff"
 LOGIN_CSRF_COOKIE = "kc_login_csrf"

@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions
 from bot import dialogue
-from bot.handoffs import Staff, Store
+from bot.handoff.store import Staff, Store
 
 
 class Conversation:
@@ -147,7 +147,8 @@ def _candidates():
 
     import yaml
 
-    from bot import danger_model, triage
+    from bot import triage
+    from bot.triage import danger_model
 
     r = danger_model.reader()
     tests = Path(__file__).resolve().parents[1]

@@ -1,11 +1,11 @@
-"""bot.server: the action server's answer is validated as Rasa does, with a validator built once."""
+"""bot.rasa.server: the action server's answer is validated as Rasa does, with a validator built once."""
 
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import server
+from bot.rasa import server
 
 GOOD = [
     {"events": [], "responses": []},

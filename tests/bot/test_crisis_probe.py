@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import evaluate
+from tools import evaluate
 
 FOLDER = Path(__file__).resolve().parents[2] / "data" / "danger"
 CASES = [c for path in sorted(FOLDER.glob("probe*.yml")) for c in evaluate.load(path)]
@@ -73,7 +73,8 @@ def _between_thresholds():
     """A corpus message that no lexicon word reads and the learned reader puts between its thresholds."""
     import yaml
 
-    from bot import danger_model, triage
+    from bot import triage
+    from bot.triage import danger_model
 
     r = danger_model.reader()
     # Not the training corpus: the reader is sure of what it learned. Messages it has not read.

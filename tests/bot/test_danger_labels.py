@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from bot import danger_labels
-from bot.handoffs import Audit, DangerMark, DangerSignal, Handoff, Staff, Store, now
+from bot.handoff import labels as danger_labels
+from bot.handoff.store import Audit, DangerMark, DangerSignal, Handoff, Staff, Store, now
 
 ROOT = Path(__file__).resolve().parents[2]
 KODOMO = Staff("kodomo1", "kodomo_katei_soudan")
@@ -145,7 +145,7 @@ def test_retention_removes_signals_and_marks_with_their_case(store):
 
 def _export(env, out):
     env = {k: v for k, v in os.environ.items() if k != "TRACKER_READ_DB_URL"} | env
-    return subprocess.run([sys.executable, "-m", "bot.danger_labels", "export", "--out", str(out)], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "bot.handoff.labels", "export", "--out", str(out)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import yaml
 
-from bot import danger_eval, danger_model, triage
+from bot import triage
+from bot.triage import danger_model
+from tools import danger_eval
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = sorted((ROOT / "data" / "danger" / "corpus").glob("*.yml"))

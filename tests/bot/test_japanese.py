@@ -1,8 +1,8 @@
-"""Tests of the fugashi tokenizer core (bot.japanese)."""
+"""Tests of the fugashi tokenizer core (bot.language.japanese)."""
 
 import pytest
 
-from bot import japanese
+from bot.language import japanese
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLSt
 from rasa.shared.core.training_data.structures import StoryGraph
 from rasa.shared.importers.importer import TrainingDataImporter
 
-from bot.policy import AmbiguousLastTurn, LastTurnPolicy
+from bot.rasa.policy import AmbiguousLastTurn, LastTurnPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,8 +3,8 @@
 import pytest
 import spacy
 
-from bot import japanese
-from bot.spacy_ja import japanese_nlp
+from bot.language import japanese
+from bot.language.spacy_ja import japanese_nlp
 
 
 @pytest.fixture(scope="module")

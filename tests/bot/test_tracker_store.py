@@ -10,7 +10,7 @@ import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 
-from bot.tracker_store import DurableSQLTrackerStore
+from bot.rasa.tracker_store import DurableSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))

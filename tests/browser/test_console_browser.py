@@ -11,8 +11,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from bot import stack
-from bot.handoffs import Store
+from bot.handoff.store import Store
+from tools import stack
 
 PASSWORD = "browser-test-pass-1"
 SHOTS = stack.ROOT / "var" / "screenshots"

@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from bot import stack
+from tools import stack
 
 SHOTS = stack.ROOT / "var" / "screenshots"
 AXE = stack.ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -7,8 +7,8 @@ from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.carer_fact_extractor import CarerFactExtractor
-from bot.nlu.fugashi_tokenizer import FugashiTokenizer
+from bot.rasa.extractor import CarerFactExtractor
+from bot.rasa.tokenizer import FugashiTokenizer
 
 
 def create_tokenizer(config=None):

@@ -19,10 +19,10 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot import scale, stack
-from bot.evaluate import load
-from bot.handoffs import Staff, Store
-from bot.stack import ROOT, free_port
+from bot.handoff.store import Staff, Store
+from tools import scale, stack
+from tools.evaluate import load
+from tools.stack import ROOT, free_port
 
 pytestmark = pytest.mark.scale
 SLOTS = ("carer_types", "user_role", "handoff_destinations", "crisis")

@@ -5,8 +5,8 @@ import re
 import pytest
 import requests
 
-from bot.handoffs import Store
-from bot.stack import web_app
+from bot.handoff.store import Store
+from tools.stack import web_app
 
 PASSWORD = "correct-horse-42"
 

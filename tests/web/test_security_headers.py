@@ -5,10 +5,10 @@ import re
 import pytest
 import requests
 
-from bot.handoffs import Store
-from bot.stack import web_app
-from bot.transcripts import Transcripts
+from bot.handoff.store import Store
+from bot.handoff.transcripts import Transcripts
 from bot.web import create_app
+from tools.stack import web_app
 
 PASSWORD = "correct-horse-42"
 CORS_ROUTES = ("/widget.js", "/chat/crisis-lines")

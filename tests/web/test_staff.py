@@ -15,8 +15,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from bot.handoffs import Staff, Store
-from bot.stack import ROOT, web_app
+from bot.handoff.store import Staff, Store
+from tools.stack import ROOT, web_app
 
 PASSWORD = "correct-horse-42"
 NEW_PASSWORD = "battery-staple-77"
@@ -72,8 +72,8 @@ def with_cookie(token: str) -> requests.Session:
 
 
 def staff_command(env, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    """Run `python -m bot.staff ...` on the console's database, as an administrator would."""
-    return subprocess.run([sys.executable, "-m", "bot.staff", *args], cwd=ROOT, input=stdin, capture_output=True, text=True,
+    """Run `python -m bot.handoff.staff ...` on the console's database, as an administrator would."""
+    return subprocess.run([sys.executable, "-m", "bot.handoff.staff", *args], cwd=ROOT, input=stdin, capture_output=True, text=True,
                           env={**os.environ, "HANDOFF_DB_URL": env["HANDOFF_DB_URL"]}, timeout=60)
 
 

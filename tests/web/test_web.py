@@ -5,7 +5,7 @@ import urllib.request
 
 import pytest
 
-from bot.stack import web_app
+from tools.stack import web_app
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import FrozenSet, Iterable, List, Optional, Pattern, Tuple
 
-from bot import japanese
+from bot.language import japanese
 
 _KATAKANA_RUN = re.compile(r"^[\u30a0-\u30ff]{3,}$")
 _HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309f\u30fc|()?:+*.\[\]\\^$!<=]*$")

@@ -1,6 +1,6 @@
 """Staff's marks on the crisis flag, exported as danger examples to REVIEW (issue 12).
 
-    python -m bot.danger_labels export [--out var/labels/staff-marks.yml]     (make export-labels)
+    python -m bot.handoff.labels export [--out var/labels/staff-marks.yml]     (make export-labels)
 
 On the console's case page staff mark a crisis flag as wrong (``wrong_flag``) or a danger as
 missed (``missed``). This writes each marked case's user turns, read from the tracker store, in
@@ -23,12 +23,12 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
-from bot.handoffs import Store
-from bot.transcripts import Transcripts
+from bot.handoff.store import Store
+from bot.handoff.transcripts import Transcripts
 
 DEFAULT_OUT = Path("var") / "labels" / "staff-marks.yml"
 HEADER = """\
-# Staff marks on the danger reader's crisis flag, exported by `python -m bot.danger_labels export`.
+# Staff marks on the danger reader's crisis flag, exported by `python -m bot.handoff.labels export`.
 # TO REVIEW BEFORE ANY USE: a mark is one member of staff's judgement on one case, not a label.
 # `kind: staff_mark`; `source` is the hand-off's reference; `expected.crisis` is false for a flag
 # marked wrong, true for a danger marked missed. Training never reads var/: the reader learns only
@@ -115,7 +115,7 @@ def export(out: Path, store: Optional[Store] = None, transcripts: Optional[Trans
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Command line: ``export [--out PATH]``; prints counts only."""
-    p = argparse.ArgumentParser(prog="python -m bot.danger_labels", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m bot.handoff.labels", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("export", help="write staff marks as danger examples to review")
     e.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where to write (default {DEFAULT_OUT})")

@@ -1,4 +1,4 @@
-"""The action server (``python -m bot.action_server``): rasa_sdk's app, answering only Rasa.
+"""The action server (``python -m bot.rasa.action_server``): rasa_sdk's app, answering only Rasa.
 
 ``rasa run actions`` listens on every interface, runs any caller's made-up tracker, inflates
 a deflated body without a bound and echoes the request in its 500 answers. Here the same

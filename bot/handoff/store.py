@@ -173,7 +173,7 @@ class DangerSignal(Base):
     """Why a hand-off's conversation was flagged as a crisis: the first reader that raised it, and where.
 
     ``turn`` is the 0-based index of the user message among the conversation's user turns as the
-    console's transcript shows them (bot.transcripts, buttons included). ``words`` holds what the
+    console's transcript shows them (bot.handoff.transcripts, buttons included). ``words`` holds what the
     lexicon matched ("" for the other readers): personal data, kept with the case and never logged.
     """
 
@@ -190,7 +190,7 @@ class DangerSignal(Base):
 class DangerMark(Base):
     """A member of staff's mark on a case: the crisis flag was wrong, or a danger was missed.
 
-    Exported for review as training examples (``python -m bot.danger_labels export``), never used unreviewed.
+    Exported for review as training examples (``python -m bot.handoff.labels export``), never used unreviewed.
     """
 
     __tablename__ = "danger_marks"

@@ -11,7 +11,7 @@ What goes, and when (each a setting; the README says why these defaults):
 * failed-login records once the lockout window is over; the audit log after the hand-off
   period (it keeps ids and actions, never the text of notes).
 
-``python -m bot.staff retention`` runs it once; the web app runs it once a day by itself
+``python -m bot.handoff.staff retention`` runs it once; the web app runs it once a day by itself
 (``schedule``), and the console shows when it last ran.
 """
 
@@ -25,8 +25,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
-from bot.handoffs import Store, now
-from bot.transcripts import Transcripts
+from bot.handoff.store import Store, now
+from bot.handoff.transcripts import Transcripts
 
 logger = logging.getLogger(__name__)
 

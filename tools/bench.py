@@ -26,8 +26,9 @@ from typing import Any, Dict, List
 
 import aiohttp
 
-from bot import japanese, stack
-from bot.evaluate import load
+from bot.language import japanese
+from tools import stack
+from tools.evaluate import load
 
 ROOT = stack.ROOT
 RESULTS = ROOT / "bench" / "results"
@@ -132,7 +133,7 @@ async def breakdown(s: stack.Stack, texts: List[str]) -> Dict[str, Any]:
     """Time the parts of a turn: NLU, policies, action server, tracker store read and write."""
     from rasa.shared.core.domain import Domain
 
-    from bot.tracker_store import DurableSQLTrackerStore
+    from bot.rasa.tracker_store import DurableSQLTrackerStore
 
     sender = f"bench-parts-{uuid.uuid4().hex[:6]}"
     parse, predict, action, rebuild, read, write = [], [], [], [], [], []
@@ -268,7 +269,7 @@ async def measure(quick: bool) -> Dict[str, Any]:
 
 async def measure_scale(quick: bool) -> Dict[str, Any]:
     """The same load on the production profile: two Rasa instances, PostgreSQL, Redis."""
-    from bot import scale
+    from tools import scale
 
     convs = conversations()
     result: Dict[str, Any] = {"date": dt.datetime.now().isoformat(timespec="seconds"), "profile": "scale",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, List
 
-from bot import stack
+from tools import stack
 
 ENDPOINTS = "deploy/endpoints.scale.yml"
 

@@ -1,4 +1,4 @@
-"""`rasa` with one per-turn cost removed: ``python -m bot.server run ...`` (as ``rasa run``).
+"""`rasa` with one per-turn cost removed: ``python -m bot.rasa.server run ...`` (as ``rasa run``).
 
 Rasa 3.6 checks every action server answer with ``jsonschema.validate(answer, schema)``.
 That call first re-checks the constant *schema* against the JSON Schema 2020-12 meta-schema,

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
-from bot import lexicon as lx
-from bot.textmatch import Reading, any_match, compile_patterns
+from bot.language.textmatch import Reading, any_match, compile_patterns
+from bot.triage import lexicon as lx
 
 CARER_TYPE_ORDER = ("young_carer", "youth_carer", "business_carer", "carer")
 MAX_DESTINATIONS = 5
@@ -129,7 +129,7 @@ class Facts:
     crisis: bool = False
     emergency: bool = False  # a medical emergency: call 119 first
     distress: bool = False  # heavy distress without a danger sign
-    possible_danger: bool = False  # no danger sign, bot.danger_model between its thresholds: ask once
+    possible_danger: bool = False  # no danger sign, bot.triage.danger_model between its thresholds: ask once
     danger_reader: str = ""  # what raised the crisis flag: "lexicon" or "model" (staff see why)
     declined: bool = False
     childlike: bool = False
@@ -672,7 +672,7 @@ def assess(messages: Sequence[str], asked: Iterable[str] = ()) -> Assessment:
     if facts.crisis:
         facts.danger_reader = "lexicon"
     elif facts.role != "employer":
-        from bot import danger_model  # spaCy and scikit-learn, loaded by the action server at start
+        from bot.triage import danger_model  # spaCy and scikit-learn, loaded by the action server at start
 
         level = danger_model.level(messages)
         # Above the high threshold the learned reader raises the flag itself; between the two
@@ -706,7 +706,7 @@ def danger_evidence(messages: Sequence[str], reader: str = "") -> Dict[str, obje
             if words:
                 return {"reader": "lexicon", "turn": i, "words": "・".join(words), "score": None}
     if reader in ("model", "") and texts:
-        from bot import danger_model
+        from bot.triage import danger_model
 
         high = danger_model.reader().high
         for i in range(len(texts)):

@@ -134,13 +134,13 @@ def running(
     if actions_url is not None and not (extra_env or {}).get("ACTION_SERVER_TOKEN"):
         raise ValueError("reusing an action server needs its ACTION_SERVER_TOKEN in extra_env")
     env["ACTION_SERVER_TOKEN"] = (extra_env or {}).get("ACTION_SERVER_TOKEN") or secrets.token_hex(32)
-    env["RASA_AUTH_TOKEN"] = token  # read by bot.server, never put on a command line
+    env["RASA_AUTH_TOKEN"] = token  # read by bot.rasa.server, never put on a command line
     actions_proc = rasa_proc = None
     try:
         if actions_url is None:
             aport = free_port()
             actions_proc = subprocess.Popen(
-                [str(BIN / "python"), "-m", "bot.action_server"],
+                [str(BIN / "python"), "-m", "bot.rasa.action_server"],
                 cwd=ROOT, env=dict(env, ACTIONS_PORT=str(aport)), start_new_session=True,
                 stdout=open(log_dir / f"actions-{aport}.log", "w"), stderr=subprocess.STDOUT,
             )
@@ -149,7 +149,7 @@ def running(
         rport = rasa_port or free_port()
         env.update(ACTION_ENDPOINT_URL=f"{actions_url}/webhook", TRACKER_DB_URL=db_url)
         rasa_proc = subprocess.Popen(
-            [str(BIN / "python"), "-m", "bot.server", "run", "--enable-api", "--port", str(rport),
+            [str(BIN / "python"), "-m", "bot.rasa.server", "run", "--enable-api", "--port", str(rport),
              "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml"],
             cwd=ROOT, env=env, start_new_session=True,
             stdout=open(log_dir / f"rasa-{rport}.log", "w"), stderr=subprocess.STDOUT,

@@ -1,4 +1,4 @@
-"""Rasa's REST channel with every body checked first (``credentials.yml``: ``bot.channels.CheckedRestInput``).
+"""Rasa's REST channel with every body checked first (``credentials.yml``: ``bot.rasa.channels.CheckedRestInput``).
 
 Rasa 3.6's ``RestInput`` reads ``request.json.get(...)`` directly, so a JSON array, ``null``,
 a string or a body that is not JSON answers HTTP 500, and a failed turn logs the text the

@@ -95,7 +95,7 @@ def score(cases: List[Dict[str, Any]], results: List[Dict[str, Any]]) -> Dict[st
 
 def play_online(sets: List[List[Dict[str, Any]]], model: str, workers: int = 4) -> List[List[Dict[str, Any]]]:
     """Start the real stack once and play every conversation of every set over REST."""
-    from bot import stack
+    from tools import stack
 
     with tempfile.TemporaryDirectory() as tmp, stack.running(f"sqlite:///{tmp}/eval.db", model=model) as s:
         def one(case: Dict[str, Any]) -> Dict[str, Any]:

@@ -1,15 +1,15 @@
 """A Japanese spaCy pipeline whose tokens are the fugashi tokenizer's.
 
-``spacy.blank("ja")`` needs SudachiPy; this plugs ``bot.japanese.tokenize`` in
+``spacy.blank("ja")`` needs SudachiPy; this plugs ``bot.language.japanese.tokenize`` in
 instead, so spaCy sees exactly the tokens that Rasa sees. The learned reader of
-danger (``bot.danger_model``) trains spaCy's text classifier on this pipeline.
+danger (``bot.triage.danger_model``) trains spaCy's text classifier on this pipeline.
 """
 
 from __future__ import annotations
 
 import functools
 
-from bot import japanese
+from bot.language import japanese
 
 TOKENIZER_NAME = "kamakura.fugashi_tokenizer.v1"
 

@@ -11,7 +11,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from bot import japanese
+from bot.language import japanese
 
 
 @DefaultV1Recipe.register(

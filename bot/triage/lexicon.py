@@ -1,7 +1,7 @@
 """Words and phrases that the triage reads, as regular expressions.
 
 Write a pattern in hiragana when the word has no dangerous homophone: it then
-matches both 「びょうき」 and 「病気」 (see ``bot.textmatch``). Write it in kanji or
+matches both 「びょうき」 and 「病気」 (see ``bot.language.textmatch``). Write it in kanji or
 katakana to match only what was written that way. Longer terms come first.
 """
 

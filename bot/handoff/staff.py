@@ -1,10 +1,10 @@
 """Staff accounts and retention, from the command line.
 
-    python -m bot.staff add-user NAME --section SECTION_ID [--admin]   (password asked, or --password-stdin)
-    python -m bot.staff set-password NAME                              (asked, or --password-stdin)
-    python -m bot.staff disable-user NAME | enable-user NAME | delete-user NAME
-    python -m bot.staff end-sessions [NAME]                            (every account's without NAME)
-    python -m bot.staff retention [--days 365] [--conversation-days 30]
+    python -m bot.handoff.staff add-user NAME --section SECTION_ID [--admin]   (password asked, or --password-stdin)
+    python -m bot.handoff.staff set-password NAME                              (asked, or --password-stdin)
+    python -m bot.handoff.staff disable-user NAME | enable-user NAME | delete-user NAME
+    python -m bot.handoff.staff end-sessions [NAME]                            (every account's without NAME)
+    python -m bot.handoff.staff retention [--days 365] [--conversation-days 30]
 
 A new password (also add-user on an existing account), a disabled or deleted account and
 end-sessions end the console sessions at once, on every web process (they are in the database).
@@ -17,14 +17,15 @@ import dataclasses
 import getpass
 import sys
 
-from bot import catalog, retention
-from bot.handoffs import Store
-from bot.transcripts import Transcripts
+from bot import catalog
+from bot.handoff import retention
+from bot.handoff.store import Store
+from bot.handoff.transcripts import Transcripts
 
 
 def main(argv=None) -> int:
     """Run a staff command."""
-    p = argparse.ArgumentParser(prog="python -m bot.staff")
+    p = argparse.ArgumentParser(prog="python -m bot.handoff.staff")
     sub = p.add_subparsers(dest="command", required=True)
     add = sub.add_parser("add-user", help="create an account, or reset its password and section")
     add.add_argument("username")
@@ -85,7 +86,7 @@ def _add_account_parsers(sub) -> None:
 
 def _audit(store: Store, action: str, username: str | None) -> None:
     # Account changes go to the console's audit log too, under the system user who ran the command.
-    from bot.handoffs import Staff
+    from bot.handoff.store import Staff
 
     try:
         who = getpass.getuser()

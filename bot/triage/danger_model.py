@@ -8,7 +8,7 @@ conversations, half of them hard negatives), and from the NLU examples (the cris
 against all others). Two models are averaged, chosen by leave-one-writer-out measurement
 (README, "Danger"):
 
-* spaCy's ``TextCatBOW`` over the fugashi tokens (``bot.spacy_ja``): words and word pairs;
+* spaCy's ``TextCatBOW`` over the fugashi tokens (``bot.language.spacy_ja``): words and word pairs;
 * logistic regression over character 1-5-grams (scikit-learn): spelling, kana and dialect.
 
 Romaji is read as kana too (jaconv), so "mou shinitai" reads as もう しにたい. The averaged score
@@ -18,7 +18,7 @@ and two thresholds are chosen on those scores:
 * ``high``: the conversation is a crisis (flag, lines first, the case first in the console);
 * ``low``: the bot asks once, plainly, whether the person is safe, and shows the lines.
 
-``python -m bot.danger_model train`` (run by ``make train``) writes the models and thresholds
+``python -m bot.triage.danger_model train`` (run by ``make train``) writes the models and thresholds
 to ``models/danger/``; the action server loads them at start. If they are missing or were
 learned from other data, they are learned in the process (about a minute).
 """
@@ -42,10 +42,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import yaml
 
-from bot import japanese
+from bot.language import japanese
 
 logger = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODEL_DIR = Path(os.environ.get("DANGER_MODEL_DIR", ROOT / "models" / "danger"))
 _ANNOTATION = re.compile(r"\[([^\]]*)\](\([^)]*\)|\{[^}]*\})")
 _ROMAJI_WORD = re.compile(r"[a-z]{2,}")
@@ -125,7 +125,7 @@ def _fit_spacy(texts: List[str], labels: List[int]):
     import spacy
     from spacy.training import Example
 
-    from bot import spacy_ja
+    from bot.language import spacy_ja
 
     spacy.util.fix_random_seed(0)
     nlp = spacy_ja.japanese_nlp()
@@ -287,7 +287,7 @@ def load(folder: Path = MODEL_DIR, root: Path = ROOT) -> Optional[Reader]:
     import joblib
     import spacy
 
-    from bot import spacy_ja
+    from bot.language import spacy_ja
 
     spacy_ja._register()
     nlp = spacy.load(folder / "spacy")
@@ -331,7 +331,7 @@ def level(messages: Sequence[str]) -> str:
 
 def main(argv=None) -> int:
     """``train``: learn the reader and write it to models/danger (``make train``)."""
-    p = argparse.ArgumentParser(prog="python -m bot.danger_model")
+    p = argparse.ArgumentParser(prog="python -m bot.triage.danger_model")
     p.add_argument("command", choices=["train"])
     p.add_argument("--if-stale", action="store_true", help="do nothing when models/danger matches the data")
     args = p.parse_args(argv)

@@ -1,6 +1,6 @@
 """Score a danger set: crisis flag and safety check, per kind of danger and per register.
 
-    python -m bot.danger_eval tests/crisis/blind4.yml [--json out.json]
+    python -m tools.danger_eval tests/crisis/blind4.yml [--json out.json]
 
 Reads each conversation's user turns through ``triage.assess`` (the lexicon and the learned
 reader, as the action does) and prints, for the dangers, the share flagged as a crisis and the
@@ -52,7 +52,7 @@ def score_set(path: Path) -> Dict[str, Any]:
 
 def main(argv=None) -> int:
     """Print the figures of each set."""
-    p = argparse.ArgumentParser(prog="python -m bot.danger_eval")
+    p = argparse.ArgumentParser(prog="python -m tools.danger_eval")
     p.add_argument("sets", nargs="+", type=Path)
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)

@@ -211,7 +211,7 @@ def _plan(a: Assessment, intent: str, state: State, latest_text: str = "", faq_r
             state.consent, state.awaiting = "asked", "consent"
             return replies + [("utter_ask_consent_crisis", {})]
     if a.facts.possible_danger and not a.crisis and "danger_check" not in state.asked and intent not in FIXED_REPLIES:
-        # No known danger sign, but the whole reads like one (bot.danger_model): ask once, plainly, with the
+        # No known danger sign, but the whole reads like one (bot.triage.danger_model): ask once, plainly, with the
         # lines, and nothing else this turn, so that a 「はい」 answers this question.
         state.asked += ["danger_check", "distress_line"]
         state.awaiting = "danger_check"

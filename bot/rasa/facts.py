@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Dict, List
 
-from bot import japanese, triage
-from bot import lexicon as lx
-from bot.textmatch import Reading, compile_patterns
+from bot import triage
+from bot.language import japanese
+from bot.language.textmatch import Reading, compile_patterns
+from bot.triage import lexicon as lx
 
 _GROUPS = {
     "relation": {k: compile_patterns(v) for k, v in lx.RELATIONS.items()},

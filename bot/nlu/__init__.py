@@ -1,1 +1,0 @@
-"""Rasa graph components for Japanese."""
