@@ -19,7 +19,7 @@ from typing import Any, Dict, List
 
 import yaml
 
-from bot import dialogue, triage
+from bot.dialogue import Conversation, Message, take_turn
 
 DEFAULT_SET = Path(__file__).resolve().parent.parent / "tests" / "eval" / "conversations.yml"
 
@@ -30,25 +30,31 @@ def load(path: Path) -> List[Dict[str, Any]]:
         return yaml.safe_load(f)["conversations"]
 
 
+def play(turns: List[str], intent: str = "share_situation", with_text: bool = False) -> List[Any]:
+    """Play a conversation through the dialogue in-process (bot.dialogue.take_turn), effects not carried
+    out; return the Turn of every message. ``with_text``: the dialogue also sees each message's text
+    (greetings, yes/no, English); without it, only the triage reads the texts, as `--offline` always did."""
+    conv, played = Conversation(), []
+    for i, text in enumerate(turns):
+        turn = take_turn(conv, turns[: i + 1], Message(text if with_text else "", intent))
+        conv = turn.conversation
+        played.append(turn)
+    return played
+
+
 def play_offline(turns: List[str]) -> Dict[str, Any]:
     """Play a conversation through triage + dialogue in-process; return the slots."""
-    state = dialogue.State()
-    slots: Dict[str, Any] = {}
-    crisis = False
-    for i in range(len(turns)):
-        a = triage.assess(turns[: i + 1], asked=state.asked)
-        crisis = crisis or a.crisis
-        a.crisis = crisis
-        dialogue.plan(a, "share_situation", state)
-        slots = {"carer_types": a.carer_types, "user_role": a.user_role,
-                 "handoff_destinations": a.handoff_destinations, "crisis": crisis,
-                 "crisis_lines_given": state.crisis_lines_given, "asked": list(state.asked)}
-    return slots
+    last = play(turns)[-1]
+    a, conv = last.assessment, last.conversation
+    return {"carer_types": a.carer_types, "user_role": a.user_role, "handoff_destinations": a.handoff_destinations,
+            "crisis": conv.crisis, "crisis_lines_given": conv.crisis_lines_given, "asked": list(conv.asked),
+            "done": list(conv.done)}
 
 
 def got_lines(slots: Dict[str, Any]) -> bool:
     """True when the conversation was shown the crisis lines: as a crisis, or with the safety check."""
-    return bool(slots.get("crisis_lines_given") or slots.get("crisis") or "danger_check" in (slots.get("asked") or []))
+    checked = "danger_check" in (slots.get("done") or []) or "danger_check" in (slots.get("asked") or [])
+    return bool(slots.get("crisis_lines_given") or slots.get("crisis") or checked)
 
 
 def score(cases: List[Dict[str, Any]], results: List[Dict[str, Any]]) -> Dict[str, Any]:

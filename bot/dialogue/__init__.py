@@ -1,4 +1,11 @@
-"""What the bot says after the triage."""
+"""What the bot says after the triage, one gentle step at a time (bot.dialogue.turn)."""
 
-from bot.dialogue.plan import *  # noqa: F401,F403
-from bot.dialogue.plan import REF, State, easy_japanese, handoff_destinations, parse_contact, plan, summarize  # noqa: F401
+from bot.dialogue.effects import Effect, RecordDanger, SaveHandoff, StoreContact
+from bot.dialogue.replies import HANDOFF_REF, Reply, fill_ref
+from bot.dialogue.state import Conversation
+from bot.dialogue.style import easy_japanese, written_in_english
+from bot.dialogue.summary import summarize
+from bot.dialogue.turn import Message, Turn, handoff_destinations, take_turn
+
+__all__ = ["Conversation", "Effect", "HANDOFF_REF", "Message", "RecordDanger", "Reply", "SaveHandoff", "StoreContact",
+           "Turn", "easy_japanese", "fill_ref", "handoff_destinations", "summarize", "take_turn", "written_in_english"]

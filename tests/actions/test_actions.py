@@ -30,12 +30,15 @@ def test_a_child_gives_her_grade():
         SlotSet("carer_types", ["young_carer"]),
         SlotSet("user_role", "carer"),
         SlotSet("handoff_destinations", ["kodomo_katei_soudan"]),
-        SlotSet("asked", ["thanked", "age", "utter_about_young_carer"]),
+        # The fixture was stored before issue 13, with the one-time steps in "asked": they move to "done".
+        SlotSet("asked", ["age"]),
+        SlotSet("done", ["thanked", "utter_about_young_carer"]),
         SlotSet("destinations_given", ["kodomo_katei_soudan"]),
         SlotSet("awaiting", "consent"),
         SlotSet("consent", "asked"),
         SlotSet("handoff_ref", ""),
         SlotSet("contact_tries", 0),
+        SlotSet("danger_recorded", False),
         SlotSet("speech_style", "easy"),
         SlotSet(
             "facts",

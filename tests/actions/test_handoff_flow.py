@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions
+from bot.rasa import assess_action
 from bot import dialogue
 from bot.handoff.store import Staff, Store
 
@@ -39,10 +40,9 @@ class Conversation:
 
 @pytest.fixture()
 def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{tmp_path}/handoff.db")
-    actions.store.cache_clear()
-    yield Store()
-    actions.store.cache_clear()
+    the_store = Store(f"sqlite:///{tmp_path}/handoff.db")
+    monkeypatch.setattr(assess_action, "store", lambda: the_store)
+    yield the_store
 
 
 ADMIN = Staff("admin", "fukushi_somu", True)

@@ -34,13 +34,7 @@ def test_the_learned_reader_rarely_flags_the_studied_hard_negatives():
 
 
 def _replies(turns):
-    from bot import dialogue, triage
-
-    state, names = dialogue.State(), set()
-    for i in range(len(turns)):
-        a = triage.assess(turns[: i + 1], asked=state.asked)
-        names |= {name for name, _ in dialogue.plan(a, "share_situation", state, turns[i])}
-    return names
+    return {name for turn in evaluate.play(turns, with_text=True) for name, _ in turn.replies}
 
 
 LINES = {"utter_crisis", "utter_danger_check"}
@@ -91,17 +85,17 @@ def _between_thresholds():
 
 
 def test_between_the_thresholds_the_reader_asks_once_with_the_lines():
-    from bot import dialogue, triage
+    from bot import triage
+    from bot.dialogue import Conversation, Message, take_turn
 
     text = _between_thresholds()
-    state = dialogue.State()
-    a = triage.assess([text], asked=state.asked)
-    assert not a.crisis and a.facts.possible_danger
-    first = dialogue.plan(a, "share_situation", state, text)
-    check = next(values for name, values in first if name == "utter_danger_check")
+    first = take_turn(Conversation(), [text], Message(text, "share_situation"))
+    assert not first.assessment.crisis and first.assessment.facts.possible_danger
+    check = next(values for name, values in first.replies if name == "utter_danger_check")
     assert "189" in check["lines"] and "119" in check["lines"]
-    again = triage.assess([text, "会社員です"], asked=state.asked)
-    assert "utter_danger_check" not in [n for n, _ in dialogue.plan(again, "inform", state, "会社員です")]
+    assert first.conversation.awaiting == "danger_check"
+    again = take_turn(first.conversation, [text, "会社員です"], Message("会社員です", "inform"))
+    assert "utter_danger_check" not in [n for n, _ in again.replies]
     # An employer asking about policy is not asked whether they are safe.
     employer = triage.assess(["従業員が親の介護で休みがちです。会社として何ができますか"])
     assert not employer.facts.possible_danger and not employer.crisis

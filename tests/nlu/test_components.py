@@ -7,7 +7,6 @@ from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.rasa.extractor import CarerFactExtractor
 from bot.rasa.tokenizer import FugashiTokenizer
 
 
@@ -37,17 +36,6 @@ def test_tokenizer_component_bounds_long_input():
     assert message.get(TOKENS_NAMES[TEXT])[-1].end <= 100
 
 
-def test_fact_extractor_offsets_point_into_the_original_text():
-    text = "ｵﾚ高2、ﾊﾞｱﾁｬﾝのｶｲｺﾞしてる"
-    message = Message.build(text=text)
-    CarerFactExtractor(CarerFactExtractor.get_default_config()).process([message])
-    found = {(e["entity"], e["value"], text[e["start"] : e["end"]]) for e in message.get("entities")}
-    assert ("grade", "child", "高2") in found
-    assert ("relation", "grandparent", "ﾊﾞｱﾁｬﾝ") in found
-    assert ("care_task", "care", "ｶｲｺﾞ") in found
-    assert ("writer_style", "easy", text) in found
-
-
 @pytest.fixture(scope="module")
 def agent(trained_model):
     from rasa.core.agent import Agent
@@ -74,14 +62,10 @@ def test_trained_pipeline_intents(agent, text, intent):
 def test_trained_pipeline_is_width_insensitive(agent):
     full, half = _parse(agent, "バアチャンノカイゴ、ツライ"), _parse(agent, "ﾊﾞｱﾁｬﾝﾉｶｲｺﾞ､ﾂﾗｲ")
     assert full["intent"]["name"] == half["intent"]["name"]
-    assert {e["value"] for e in full["entities"]} == {e["value"] for e in half["entities"]}
-    assert all(half["text"][e["start"] : e["end"]] == e["text"] for e in half["entities"])
+    assert full["intent"]["confidence"] == pytest.approx(half["intent"]["confidence"], abs=0.05)
 
 
-def test_trained_pipeline_entities_on_original_offsets(agent):
-    text = "ｵﾚ、中３。ﾏﾏが入院してて弟のせわしてる"
-    result = _parse(agent, text)
-    spans = {(e["entity"], text[e["start"] : e["end"]]) for e in result["entities"]}
-    assert ("grade", "中３") in spans
-    assert ("relation", "ﾏﾏ") in spans
-    assert ("relation", "弟") in spans
+def test_trained_pipeline_reads_no_entities(agent):
+    """The triage reads the facts from the whole conversation (bot.triage); an entity per message
+    was read by nothing, and cost the whole triage on every parse (issue 13)."""
+    assert _parse(agent, "ｵﾚ、中３。ﾏﾏが入院してて弟のせわしてる")["entities"] == []

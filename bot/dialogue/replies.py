@@ -1,0 +1,76 @@
+"""The replies the steps of a turn put together: names of domain responses with their values."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Tuple
+
+from bot import catalog
+from bot.dialogue.state import Conversation
+from bot.triage import Assessment
+
+Reply = Tuple[str, Dict[str, Any]]
+
+# A reply value that is the hand-off's reference: the caller fills it in (fill_ref) once it has
+# carried out the SaveHandoff effect that creates the hand-off.
+HANDOFF_REF = "{ref}"
+NO_CONTACT_TEXT = "連絡先は、鎌倉市のホームページか市役所の総合案内でご確認いただけます"
+
+
+def fill_ref(replies: List[Reply], ref: str) -> List[Reply]:
+    """The replies with the hand-off's reference in place of HANDOFF_REF."""
+    return [(name, {k: (ref if v == HANDOFF_REF else v) for k, v in values.items()}) for name, values in replies]
+
+
+def destinations(a: Assessment, conv: Conversation, easy: bool) -> List[Reply]:
+    """Introduce the destinations not introduced yet, with what each does and the measures behind it."""
+    new = [d for d in a.handoff_destinations if d not in conv.destinations_given]
+    if not new:
+        return []
+    replies: List[Reply] = [("utter_destinations_intro", {})]
+    for dest_id in new:
+        d = catalog.destination(dest_id)
+        what = d.get("what_easy") if easy and d.get("what_easy") else d["what"]
+        contact = catalog.contact_text(dest_id)
+        replies.append(("utter_destination", {
+            "name": d["name"],
+            "what": what + (f"（{contact}）" if contact else ""),
+            "measures": "・".join(_support_measures(d.get("measures") or [])),
+        }))
+    conv.destinations_given.extend(new)
+    return replies
+
+
+def _support_measures(measures: List[str]) -> List[str]:
+    # Measures of (3) "施策の推進" are what a person can use; (1) publicity and (2) the
+    # system behind them are shown only when a destination has nothing else.
+    direct = [m for m in measures if m.startswith("6-3-") and not m.startswith(("6-3-1-", "6-3-2-"))]
+    return direct or measures[:1] or ["-"]
+
+
+def about_kind(a: Assessment) -> str:
+    """The response that explains, without a label, the support for this kind of carer."""
+    if a.user_role == "employer":
+        return "utter_about_employer"
+    for kind in ("young_carer", "youth_carer", "business_carer", "carer"):
+        if kind in a.carer_types:
+            return f"utter_about_{kind}"
+    return "utter_about_carer"
+
+
+def thank_once(a: Assessment, conv: Conversation) -> List[Reply]:
+    """A carer is thanked for sharing once per conversation (not in a crisis, where the lines come first)."""
+    if a.user_role != "carer" or not conv.once("thanked"):
+        return []
+    return [] if a.crisis else [("utter_thanks_for_sharing", {})]
+
+
+def contact_info(a: Assessment) -> List[Reply]:
+    """Where the person can get in touch themselves (they did not want a hand-off)."""
+    return [("utter_contact_info", {"name": catalog.destination(dest_id)["name"],
+                                    "contact": catalog.contact_text(dest_id) or NO_CONTACT_TEXT})
+            for dest_id in a.handoff_destinations or ["fukushi_somu"]]
+
+
+def crisis_lines(child: bool) -> str:
+    """The crisis lines, the children's first unless the person is known to be an adult."""
+    return catalog.format_crisis_lines(child=child)
