@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 from typing import Any, Dict, List
 
 import yaml
+
+from bot.settings import load as load_settings
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "catalog.yml"
 
 
 @functools.lru_cache(maxsize=4)
 def load(path: str = "") -> Dict[str, Any]:
-    """Load the catalog; ``CATALOG_PATH`` in the environment overrides the default."""
-    path = path or os.environ.get("CATALOG_PATH") or str(DEFAULT_PATH)
+    """Load the catalog; the setting ``CATALOG_PATH`` overrides the default (data/catalog.yml)."""
+    path = path or load_settings().catalog_path
     with open(path, encoding="utf-8") as f:
         return yaml.safe_load(f)
 

@@ -11,23 +11,25 @@ import os
 import re
 import stat
 import sys
-from typing import Iterable, List
+from typing import Iterable, List, Optional
 from urllib.parse import urlsplit
+
+from bot.settings import Settings, load
 
 MIN_SECRET_BYTES = 32
 _PLACEHOLDER = re.compile(r"change.?me|placeholder|secret|password|example|dummy|test|xxx|todo|^(.)\1*$", re.I)
 
 
-def production() -> bool:
-    """Return True in the production profile."""
-    return os.environ.get("KAMAKURA_PROFILE", "").strip().lower() == "production"
+def _value(settings: Settings, name: str) -> str:
+    return str(getattr(settings, name.lower()))
 
 
-def secret_problems(names: Iterable[str]) -> List[str]:
+def secret_problems(names: Iterable[str], settings: Optional[Settings] = None) -> List[str]:
     """Return one line for each secret that is missing, shorter than 32 bytes or a placeholder."""
+    settings = settings or load()
     problems = []
     for name in names:
-        value = os.environ.get(name, "")
+        value = _value(settings, name)
         if not value:
             problems.append(f"{name} is not set")
         elif len(value.encode("utf-8")) < MIN_SECRET_BYTES:
@@ -37,28 +39,36 @@ def secret_problems(names: Iterable[str]) -> List[str]:
     return problems
 
 
-def password_problems(url_names: Iterable[str]) -> List[str]:
+def password_problems(url_names: Iterable[str], settings: Optional[Settings] = None) -> List[str]:
     """Return one line for each database URL whose password is a placeholder or short.
 
     A URL without a password (peer or certificate authentication over a socket) is fine.
     """
+    settings = settings or load()
     problems = []
     for name in url_names:
-        password = urlsplit(os.environ.get(name, "")).password
+        password = urlsplit(_value(settings, name)).password
         if password is not None and (len(password) < 16 or _PLACEHOLDER.search(password)):
             problems.append(f"{name} has a short or placeholder password")
     return problems
 
 
-def start(service: str, secrets: Iterable[str], database_urls: Iterable[str] = ()) -> None:
-    """Make new files private (owner only); in production, exit with a message on a weak secret."""
+def start(service: str, secrets: Iterable[str], database_urls: Iterable[str] = (), settings: Optional[Settings] = None) -> Settings:
+    """Make new files private (owner only); read the settings (exit with a message if one is wrong);
+    in production, exit with a message on a weak secret. Return the settings for the service."""
     os.umask(0o077)  # databases, their journals and logs: readable by their owner only
-    if not production():
-        return
-    problems = secret_problems(secrets) + password_problems(database_urls)
+    try:
+        settings = settings or load()
+    except ValueError as e:
+        print(f"{service}: refusing to start: {e}", file=sys.stderr)
+        sys.exit(2)
+    if not settings.production:
+        return settings
+    problems = secret_problems(secrets, settings) + password_problems(database_urls, settings)
     if problems:
         print(f"{service}: refusing to start in the production profile:\n  " + "\n  ".join(problems), file=sys.stderr)
         sys.exit(2)
+    return settings
 
 
 def private_sqlite(url: str) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import os
 import secrets
 import sys
 from typing import Optional
@@ -26,9 +25,9 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot import production
+from bot.settings import Settings, load
 
 logger = logging.getLogger(__name__)
-DEFAULT_MAX_BODY = 8 * 1024 * 1024
 
 
 def authorized(request: Request, token: str) -> bool:
@@ -47,15 +46,16 @@ def _well_formed(raw: bytes) -> bool:
             and isinstance(call.get("tracker"), dict) and isinstance(call.get("domain", {}), dict))
 
 
-def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
-    """Return rasa_sdk's action server app, guarded by ``token`` (default: ``ACTION_SERVER_TOKEN``)."""
+def create_app(token: Optional[str] = None, actions: str = "actions", settings: Optional[Settings] = None) -> Sanic:
+    """Return rasa_sdk's action server app, guarded by ``token`` (default: the setting ``ACTION_SERVER_TOKEN``)."""
     from rasa_sdk.endpoint import create_app as sdk_app
 
-    token = token or os.environ.get("ACTION_SERVER_TOKEN") or ""
+    settings = settings or load()
+    token = token or settings.action_server_token
     if not token:
         raise ValueError("ACTION_SERVER_TOKEN is not set: Rasa and the action server need the same secret")
     app = sdk_app(actions, cors_origins=None)  # no browser calls this server: no CORS
-    app.config.REQUEST_MAX_SIZE = int(os.environ.get("ACTION_SERVER_MAX_BODY", DEFAULT_MAX_BODY))
+    app.config.REQUEST_MAX_SIZE = settings.action_server_max_body
 
     @app.on_request
     async def guard(request: Request):
@@ -88,14 +88,14 @@ def main() -> None:
     # spaCy's thinc imports TensorFlow when it is installed (Rasa installs it), which this process
     # never uses: 450 of its 750 MB (make bench). Blocking the import keeps it at about 250 MB.
     sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
-    production.start("actions", ["ACTION_SERVER_TOKEN"], ["HANDOFF_DB_URL"])
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    if not os.environ.get("ACTION_SERVER_TOKEN"):
-        os.environ["ACTION_SERVER_TOKEN"] = secrets.token_hex(32)
+    settings = production.start("actions", ["ACTION_SERVER_TOKEN"], ["HANDOFF_DB_URL"])
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    token = settings.action_server_token
+    if not token:
+        token = secrets.token_hex(32)
         logger.warning("ACTION_SERVER_TOKEN is not set: a random one for this run, so Rasa cannot call this server")
-    app = create_app()
-    app.run(host=os.environ.get("ACTIONS_HOST", "127.0.0.1"), port=int(os.environ.get("ACTIONS_PORT", "5055")),
-            access_log=False, motd=False)
+    app = create_app(token, settings=settings)
+    app.run(host=settings.actions_host, port=settings.actions_port, access_log=False, motd=False)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ the address defaults to loopback (``_arguments``). Everything else is Rasa's own
 from __future__ import annotations
 
 import functools
-import os
 import secrets
 import sys
 from typing import Any, Dict, List
@@ -22,6 +21,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
 from bot import production
+from bot.settings import Settings
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,7 +49,7 @@ def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
-def _arguments(argv: List[str]) -> List[str]:
+def _arguments(argv: List[str], settings: Settings) -> List[str]:
     """Return ``rasa run`` arguments with the address and the API token from the environment.
 
     The token is read from ``RASA_AUTH_TOKEN`` here, inside the process, so that it never
@@ -62,20 +62,20 @@ def _arguments(argv: List[str]) -> List[str]:
         raise SystemExit("pass the HTTP API token in RASA_AUTH_TOKEN, not on the command line")
     args = list(argv)
     if "--enable-api" in args:
-        token = os.environ.get("RASA_AUTH_TOKEN") or secrets.token_hex(32)  # unset: nobody can use the API
+        token = settings.rasa_auth_token or secrets.token_hex(32)  # unset: nobody can use the API
         args.append(f"--auth-token={token}")
     if not any(a in ("-i", "--interface") or a.startswith("--interface=") for a in args):
-        args += ["--interface", os.environ.get("RASA_HOST", "127.0.0.1")]
+        args += ["--interface", settings.rasa_host]
     return args
 
 
 def main() -> None:
     """Run Rasa's command line with the fix installed."""
-    production.start("rasa", ["RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"], ["TRACKER_DB_URL"])
+    settings = production.start("rasa", ["RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"], ["TRACKER_DB_URL"])
     install()
     from rasa.__main__ import main as rasa_main
 
-    sys.argv[1:] = _arguments(sys.argv[1:])
+    sys.argv[1:] = _arguments(sys.argv[1:], settings)
     rasa_main()
 
 

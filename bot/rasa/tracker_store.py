@@ -21,7 +21,6 @@ import asyncio
 import collections
 import itertools
 import logging
-import os
 import time
 from typing import Any, Awaitable, Callable, Dict, Iterator, Optional, Tuple
 
@@ -32,6 +31,7 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.production import private_sqlite
+from bot.settings import load
 
 logger = logging.getLogger(__name__)
 TRANSIENT = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.DisconnectionError)
@@ -42,12 +42,13 @@ class DurableSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Create the store (arguments as SQLTrackerStore)."""
-        url = str(kwargs.get("host") or os.environ.get("TRACKER_DB_URL") or "")
+        settings = load()
+        url = str(kwargs.get("host") or settings.tracker_db_url)
         if "://" in url:
             private_sqlite(url)  # what people wrote: readable by the owner only
         super().__init__(*args, **kwargs)
-        self.retry_seconds = float(os.environ.get("TRACKER_RETRY_SECONDS", "30"))
-        self.cache_size = int(os.environ.get("TRACKER_CACHE_SIZE", "256"))
+        self.retry_seconds = settings.tracker_retry_seconds
+        self.cache_size = settings.tracker_cache_size
         # sender_id -> (tracker, its session's row count when saved, the last row id once read)
         self._kept: collections.OrderedDict[str, Tuple[DialogueStateTracker, int, Optional[int]]] = collections.OrderedDict()
         self._stored_before: Dict[str, int] = {}

@@ -30,7 +30,6 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import random
 import re
 import sys
@@ -43,10 +42,10 @@ import numpy as np
 import yaml
 
 from bot.language import japanese
+from bot.settings import load as load_settings
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
-MODEL_DIR = Path(os.environ.get("DANGER_MODEL_DIR", ROOT / "models" / "danger"))
 _ANNOTATION = re.compile(r"\[([^\]]*)\](\([^)]*\)|\{[^}]*\})")
 _ROMAJI_WORD = re.compile(r"[a-z]{2,}")
 # How the thresholds are chosen on the out-of-writer scores (see ``choose_thresholds``).
@@ -261,10 +260,20 @@ def curve(p: np.ndarray, labels: np.ndarray, kinds: List[str], steps: int = 20) 
             for t in [round(i / steps, 2) for i in range(1, steps + 1)]]
 
 
-def save(reader: Reader, folder: Path = MODEL_DIR, root: Path = ROOT) -> None:
+class ReaderMissing(RuntimeError):
+    """The learned reader is not in its folder, or was learned from other data: `make train` learns it."""
+
+
+def model_dir() -> Path:
+    """Where the reader is kept (the setting ``DANGER_MODEL_DIR``, default models/danger)."""
+    return Path(load_settings().danger_model_dir)
+
+
+def save(reader: Reader, folder: Optional[Path] = None, root: Path = ROOT) -> None:
     """Write the reader to ``folder`` (a trained model: git-ignored, like models/)."""
     import joblib
 
+    folder = folder or model_dir()
     folder.mkdir(parents=True, exist_ok=True)
     joblib.dump(reader.chars, folder / "chars.joblib")
     reader.nlp.to_disk(folder / "spacy")
@@ -276,8 +285,9 @@ def save(reader: Reader, folder: Path = MODEL_DIR, root: Path = ROOT) -> None:
         np.savez(folder / "out_of_writer.npz", raw=raw, labels=labels, kinds=np.array(kinds))
 
 
-def load(folder: Path = MODEL_DIR, root: Path = ROOT) -> Optional[Reader]:
+def load(folder: Optional[Path] = None, root: Path = ROOT) -> Optional[Reader]:
     """Read the reader from ``folder``; None if it is missing or was learned from other data."""
+    folder = folder or model_dir()
     meta_path = folder / "reader.json"
     if not meta_path.exists():
         return None
@@ -297,21 +307,17 @@ def load(folder: Path = MODEL_DIR, root: Path = ROOT) -> Optional[Reader]:
 
 @functools.lru_cache(maxsize=1)
 def reader() -> Reader:
-    """The reader of this process: loaded from ``models/danger``, or learned now if it is stale."""
+    """The reader of this process, loaded from its folder. It is never learned here, on a person's turn:
+    a missing or stale reader stops the process at start (warm_up) with the command that learns it."""
     found = load()
-    if found is not None:
-        return found
-    logger.warning("danger reader: models/danger is missing or stale; learning it now (about a minute)")
-    learned = train()
-    try:
-        save(learned)
-    except OSError as e:  # a read-only checkout still works, it only learns again next start
-        logger.warning("danger reader: could not save (%s)", type(e).__name__)
-    return learned
+    if found is None:
+        raise ReaderMissing(f"the learned reader of danger in {model_dir()} is missing or was learned from other data: "
+                            "run `make train` (python -m bot.triage.danger_model train)")
+    return found
 
 
 def warm_up() -> None:
-    """Load (or learn) the reader now and score once: the action server calls this at start."""
+    """Load the reader now and score once: the action server calls this at start."""
     score(["こんにちは"])
 
 
