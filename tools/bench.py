@@ -51,6 +51,26 @@ def conversations() -> List[List[str]]:
     return out
 
 
+def long_first_messages(min_chars: int = 80) -> List[List[str]]:
+    """The heaviest turn for the triage: the long first messages of the held-out conversations (a
+    person telling the whole story at once), longest first, each as a one-turn conversation."""
+    firsts = {c[0] for c in conversations() if len(c[0]) >= min_chars}
+    return [[t] for t in sorted(firsts, key=lambda t: (-len(t), t))]
+
+
+# Issue 13's targets for the long-first-message workload on this machine.
+LONG_TARGETS = {"1_user_p95_ms": 100, "10_users_turns_per_s": 40, "10_users_p95_ms": 400}
+
+
+def long_first_verdict(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Whether the long-first-message runs meet LONG_TARGETS."""
+    one, ten = runs[0], runs[1]
+    return {"1_user_p95_ok": one["p95_ms"] <= LONG_TARGETS["1_user_p95_ms"],
+            "10_users_throughput_ok": ten["turns_per_s"] >= LONG_TARGETS["10_users_turns_per_s"],
+            "10_users_p95_ok": ten["p95_ms"] <= LONG_TARGETS["10_users_p95_ms"],
+            "no_errors": not (one["errors"] or ten["errors"])}
+
+
 def _pid_on(port: int) -> int:
     """The pid listening on a local port (the web app)."""
     out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True).stdout
@@ -214,6 +234,11 @@ def markdown(r: Dict[str, Any]) -> str:
         rows.append(
             f"| {lt['users']} user(s): throughput, errors | {lt['turns_per_s']} turns/s, {lt['errors']} errors ({lt['turns']} turns) |"
         )
+    for lt in r.get("long_first", []):
+        rows.append(f"| long first, {lt['users']} user(s): p50 / p95 / p99 | {lt['p50_ms']} / {lt['p95_ms']} / {lt['p99_ms']} ms |")
+        rows.append(f"| long first, {lt['users']} user(s): throughput, errors | {lt['turns_per_s']} turns/s, {lt['errors']} errors |")
+    if r.get("long_first_verdict"):
+        rows.append(f"| long first messages: targets of issue 13 met | {r['long_first_verdict']} |")
     g = r["growth"]
     last = g[f"turn_{g['turns']}_ms"]
     rows.append(f"| turn 1 vs turn {g['turns']} of one conversation | {g['turn_1_ms']} ms vs {last} ms (x{g['ratio']}) |")
@@ -249,6 +274,10 @@ async def measure(quick: bool) -> Dict[str, Any]:
             with stack.web_app(env) as web_url:
                 plan = [(1, 20 if quick else 60), (10, 10 if quick else 30), (50, 4 if quick else 10)]
                 result["load"] = [await load_test(s.rasa_url, u, n, convs) for u, n in plan]
+                longs = long_first_messages()
+                result["long_first_messages"] = {"count": len(longs), "chars_mean": round(statistics.mean(len(c[0]) for c in longs))}
+                result["long_first"] = [await load_test(s.rasa_url, u, n, longs) for u, n in plan[:2]]
+                result["long_first_verdict"] = long_first_verdict(result["long_first"])
                 result["growth"] = await growth(s.rasa_url, 20 if quick else 50)
                 result["breakdown"] = await breakdown(s, texts)
                 parse = []
