@@ -54,6 +54,8 @@ ASK_ORDINARY_RATE = 0.03     # ... but ask at most this share of ordinary carer 
 FLAG_FALSE_RATE = 0.02       # flag at most this share of the hard negatives as a crisis ...
 FLAG_ORDINARY_RATE = 0.01    # ... and of the ordinary conversations
 SPACY_EPOCHS = 8
+# The reader reads this many of the latest messages (see ``score``): the longest conversations it learned from.
+WINDOW = 3
 # Safe conversations of the kind the bot sees every day (not written to be hard): the ask rate is held on these.
 ORDINARY_KINDS = {"ordinary_carer", "supporter", "employer", "question"}
 
@@ -322,8 +324,14 @@ def warm_up() -> None:
 
 
 def score(messages: Sequence[str]) -> float:
-    """Calibrated probability that the conversation's user messages show danger."""
-    text = _conversation(messages)
+    """Calibrated probability that the conversation's latest user messages show danger.
+
+    The reader reads the last WINDOW messages: it learned from conversations of one to three messages
+    (at most 237 characters), and each turn's answer stays (a crisis stays on, the safety check is
+    asked once and staff are told), so what earlier messages showed was acted on when they were read.
+    Reading a whole long conversation cost up to half a second a turn (make bench, long first messages).
+    """
+    text = _conversation([m for m in messages if m][-WINDOW:])
     if not text.strip():
         return 0.0
     return float(reader().probability([text])[0])
