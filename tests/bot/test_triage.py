@@ -562,3 +562,48 @@ def test_issue_examples_of_age_and_grade(answer, stage, age):
     facts = triage.read_facts(["母の介護をしています", answer], asked=["age"])
     assert facts.stage == stage
     assert facts.carer_age == age
+
+
+# --------------------------------------------------------------------------------
+# 9. Ages with their places in the text; the lexicon is data (issue 13)
+# --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("母は78歳で、私は17さい", [(2, 5, 78), (9, 13, 17)]),
+        ("私は１７歳です", [(2, 5, 17)]),  # full-width digits: offsets in the text as written
+        ("ﾜﾀｼ ２０代", [(4, 7, 20)]),  # half-width kana before the age
+        ("二十六才の会社員", [(0, 4, 26)]),
+        ("三十代", [(0, 3, 30)]),
+        ("年齢は言いたくない", []),
+        ("", []),
+    ],
+)
+def test_find_ages_gives_each_age_with_its_span_in_the_original_text(text, expected):
+    found = triage.find_ages(text)
+    assert found == expected
+    assert all(text[start:end].strip() for start, end, _ in found)
+
+
+def test_the_lexicon_reads_every_word_list_from_data_by_topic():
+    from bot.triage import lexicon as lx
+
+    assert "死にたい" in lx.CRISIS and "死ぬほど" in lx.NOT_CRISIS
+    assert lx.CRISIS.index("死にたい") < lx.CRISIS.index("(揺さぶ|ゆさぶ)(って|っ|り|る)")  # one list, in the file's order
+    assert list(lx.RELATIONS)[:2] == ["grandparent", "grandchild"]
+    assert lx.NUM in lx.AGE and "{" + "NUM}" not in lx.AGE  # composed from NUM
+    assert lx.KIN.startswith("(?:祖母|") and "\\bmom\\b" not in lx.KIN
+    assert "\\b" in lx.ENGLISH_AGE and "i'?m" in lx.ENGLISH_AGE  # backslashes and quotes kept as written
+
+
+def test_a_lexicon_name_given_in_two_files_is_an_error(tmp_path):
+    from bot.triage import lexicon as lx
+
+    for name in lx.FILES:
+        (tmp_path / f"{name}.yml").write_text("", encoding="utf-8")
+    (tmp_path / "care.yml").write_text("CRISIS:\n  - 'x'\n", encoding="utf-8")
+    (tmp_path / "danger.yml").write_text("CRISIS:\n  - 'y'\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="CRISIS"):
+        lx._read(tmp_path)
