@@ -1,6 +1,6 @@
 """The learned reader of danger: spaCy's text classifier and character n-grams, calibrated, two thresholds.
 
-The lexicon (bot/lexicon.py) is precise but reads only the phrasings it lists: on blind set 4
+The lexicon (data/lexicon/, read by bot/triage/) is precise but reads only the phrasings it lists: on blind set 4
 (tests/crisis/blind4.yml) it flagged 0.53 of the dangers. This reader learns from whole
 conversations written blind by four groups of writers who saw no code and not each other's
 data (data/danger/: the studied probes and batches, and three corpus writers, 2,760
