@@ -52,8 +52,9 @@ train: $(STAMP) ## train the Rasa model and the danger reader if their data, dom
 	fi
 	@$(PY) -m bot.triage.danger_model train --if-stale  # the learned reader of danger (models/danger/)
 
-run: train ## install, train if needed, then start Rasa (5005), actions (5055) and the web app (8000), on 127.0.0.1
+run: train ## install, train if needed, migrate the hand-off database, then start Rasa (5005), actions (5055) and the web app (8000), on 127.0.0.1
 	@mkdir -p -m 700 var/db
+	$(PY) -m bot.handoff.migrate  # as its own step, before the processes (they only check it on PostgreSQL)
 	@if [ -z "$$RASA_AUTH_TOKEN" ]; then echo "RASA_AUTH_TOKEN is not set: the HTTP API uses a random token for this run."; fi; \
 	export RASA_AUTH_TOKEN=$${RASA_AUTH_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}; \
 	export ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}; \

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from bot.handoff import retention
 from bot.handoff.store import Audit, Delivery, Handoff, LoginFailure, Staff, Store, now
 from bot.handoff.transcripts import Transcripts
+from bot.settings import Settings
 from tools import stack
 
 pytestmark = pytest.mark.server
@@ -54,7 +55,9 @@ def _handoff_conversation(live_stack, sender: str) -> str:
 
 
 def test_retention_covers_every_store_and_keeps_what_is_still_needed(live_stack):
-    store = Store()
+    # The action server of live_stack writes where this process's environment says now (it inherits it);
+    # Store() would take the settings read once, at the first load(), which a test may have moved since.
+    store = Store(os.environ["HANDOFF_DB_URL"])
     db = live_stack.db_url
     said_no, recent = f"no-{uuid.uuid4().hex}", f"recent-{uuid.uuid4().hex}"
     old_case, young_case = f"old-{uuid.uuid4().hex}", f"young-{uuid.uuid4().hex}"
@@ -90,6 +93,15 @@ def test_retention_covers_every_store_and_keeps_what_is_still_needed(live_stack)
     # The outcomes page still counts the deleted conversations in their month.
     months_after = Transcripts(db, archived=store.archived_counts).conversations_by_month()
     assert sum(months_after.values()) >= sum(months_before.values()) - 1  # only the hand-off's conversation left
+
+
+def test_the_periods_come_from_the_settings():
+    settings = Settings.from_env({"HANDOFF_RETENTION_DAYS": "90", "CONVERSATION_RETENTION_DAYS": "7",
+                                  "DELIVERY_RETENTION_HOURS": "2", "STAFF_LOCKOUT_SECONDS": "60"})
+    assert retention.Periods.from_settings(settings) == retention.Periods(90, 7, 2, 60)
+    assert retention.Periods.from_settings(Settings()) == retention.Periods()  # the same defaults
+    with pytest.raises(ValueError, match="at least 1"):
+        retention.Periods.from_settings(Settings.from_env({"HANDOFF_RETENTION_DAYS": "0"}))
 
 
 def test_retention_command_and_its_settings(live_stack):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, List
 
+from bot.handoff import migrate
 from tools import stack
 
 ENDPOINTS = "deploy/endpoints.scale.yml"
@@ -132,6 +133,9 @@ def cluster(model: str = "models") -> Iterator[Cluster]:
     pg = Postgres(folder)
     try:
         pg.start()
+        # As in production: the schema is migrated as its own step, by the role that owns the
+        # database, before any process starts (the processes only check that it is at head).
+        migrate.upgrade(pg.role_url("kc_handoff", "handoff"))
         with redis(folder) as redis_port:
             env = {"TRACKER_DB_URL": pg.url, "HANDOFF_DB_URL": pg.role_url("kc_handoff", "handoff"), "REDIS_HOST": "127.0.0.1",
                    "REDIS_PORT": str(redis_port), "REDIS_DB": "1", "ACTION_SERVER_TOKEN": secrets.token_hex(32)}

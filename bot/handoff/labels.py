@@ -25,6 +25,7 @@ import yaml
 
 from bot.handoff.store import Store
 from bot.handoff.transcripts import Transcripts
+from bot.settings import Settings, load
 
 DEFAULT_OUT = Path("var") / "labels" / "staff-marks.yml"
 HEADER = """\
@@ -101,11 +102,17 @@ def build(store: Store, transcripts: Transcripts) -> Dict[str, Any]:
     return {"conversations": conversations, "counts": counts}
 
 
-def export(out: Path, store: Optional[Store] = None, transcripts: Optional[Transcripts] = None) -> Dict[str, int]:
-    """Write the marked cases to ``out`` (0600, folder 0700); return the counts."""
-    store = store or Store()
-    # The console's read-only role in production (TRACKER_READ_DB_URL), else TRACKER_DB_URL.
-    transcripts = transcripts or Transcripts(os.environ.get("TRACKER_READ_DB_URL", ""))
+def export(out: Path, store: Optional[Store] = None, transcripts: Optional[Transcripts] = None,
+           settings: Optional[Settings] = None) -> Dict[str, int]:
+    """Write the marked cases to ``out`` (0600, folder 0700); return the counts.
+
+    The store and the transcripts default to the databases that ``settings`` (default: the
+    process's) name: transcripts as the console's read-only role in production (TRACKER_READ_DB_URL).
+    """
+    if store is None or transcripts is None:
+        settings = settings or load()
+        store = store or Store(settings.handoff_db_url)
+        transcripts = transcripts or Transcripts(settings.tracker_reader_url)
     result = build(store, transcripts)
     body = yaml.safe_dump({"conversations": result["conversations"]}, allow_unicode=True, sort_keys=False,
                           default_flow_style=False, width=10_000)
@@ -121,7 +128,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     e.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where to write (default {DEFAULT_OUT})")
     args = p.parse_args(argv)
     os.umask(0o077)  # anything this process creates (the SQLite journal too) is private
-    counts = export(args.out)
+    counts = export(args.out, settings=load())
     exported = counts["missed"] + counts["wrong_flag"]
     print(f"exported {exported} conversations to {args.out} (missed: {counts['missed']}, "
           f"wrong_flag: {counts['wrong_flag']}) from {counts['marks']} marks; "

@@ -20,13 +20,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 from bot.handoff.store import Store, now
 from bot.handoff.transcripts import Transcripts
+from bot.settings import Settings, load
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +41,18 @@ class Periods:
     login_seconds: int = 15 * 60
 
     @classmethod
-    def from_env(cls) -> Periods:
-        """Read the periods from the environment; refuse a period under one unit."""
+    def from_settings(cls, settings: Optional[Settings] = None) -> Periods:
+        """The periods that ``settings`` (default: the process's) give; refuse a period under one unit.
+
+        Raises:
+            ValueError: a period is 0 (the settings allow it; deleting everything at once is not meant).
+        """
+        settings = settings or load()
         p = cls(
-            handoff_days=int(os.environ.get("HANDOFF_RETENTION_DAYS", cls.handoff_days)),
-            conversation_days=int(os.environ.get("CONVERSATION_RETENTION_DAYS", cls.conversation_days)),
-            delivery_hours=int(os.environ.get("DELIVERY_RETENTION_HOURS", cls.delivery_hours)),
-            login_seconds=int(os.environ.get("STAFF_LOCKOUT_SECONDS", cls.login_seconds)),
+            handoff_days=settings.handoff_retention_days,
+            conversation_days=settings.conversation_retention_days,
+            delivery_hours=settings.delivery_retention_hours,
+            login_seconds=settings.staff_lockout_seconds,
         )
         if min(p.handoff_days, p.conversation_days, p.delivery_hours, p.login_seconds) < 1:
             raise ValueError("every retention period must be at least 1")
@@ -56,7 +61,7 @@ class Periods:
 
 def run(store: Store, transcripts: Transcripts, periods: Optional[Periods] = None) -> Dict[str, Any]:
     """Delete everything past its period, once; return the counts (no personal data)."""
-    periods = periods or Periods.from_env()
+    periods = periods or Periods.from_settings()
     summary = store.purge(periods.handoff_days, periods.delivery_hours, periods.login_seconds)
     events = transcripts.delete(summary.pop("conversations"))
     # Conversations with no hand-off left: counted per month of their start, then deleted.
@@ -71,15 +76,23 @@ def run(store: Store, transcripts: Transcripts, periods: Optional[Periods] = Non
     return summary
 
 
-def schedule(app: Any, store: Store, transcripts: Transcripts, every_seconds: float = 24 * 3600) -> None:
-    """Run retention in the web app soon after start, then once a day (``RETENTION_INTERVAL_SECONDS``)."""
-    every = float(os.environ.get("RETENTION_INTERVAL_SECONDS", every_seconds))
+def schedule(app: Any, store: Store, transcripts: Transcripts, every_seconds: Optional[float] = None,
+             settings: Optional[Settings] = None) -> None:
+    """Run retention in the web app soon after start, then every ``every_seconds``.
+
+    The interval (default RETENTION_INTERVAL_SECONDS: once a day) and the periods come from the
+    app's ``settings`` (default: the process's), read here, at start: a period of 0 stops the app
+    now, not at its first run a day later.
+    """
+    settings = settings or load()
+    every = settings.retention_interval_seconds if every_seconds is None else every_seconds
+    periods = Periods.from_settings(settings)
 
     async def loop() -> None:
         await asyncio.sleep(min(60.0, every))  # let the app start serving first
         while True:
             try:
-                await asyncio.get_running_loop().run_in_executor(None, run, store, transcripts)
+                await asyncio.get_running_loop().run_in_executor(None, run, store, transcripts, periods)
             except Exception as e:  # noqa: BLE001 - a failed run is retried tomorrow, the app goes on
                 logger.error("retention failed: %s", type(e).__name__)
             await asyncio.sleep(every)

@@ -19,8 +19,9 @@ import sys
 
 from bot import catalog
 from bot.handoff import retention
-from bot.handoff.store import Store
+from bot.handoff.store import Staff, Store
 from bot.handoff.transcripts import Transcripts
+from bot.settings import Settings, load
 
 
 def main(argv=None) -> int:
@@ -38,8 +39,12 @@ def main(argv=None) -> int:
                      help="conversations without a hand-off (default CONVERSATION_RETENTION_DAYS or 30)")
     _add_account_parsers(sub)
     args = p.parse_args(argv)
-
-    store = Store()
+    try:
+        settings = load()
+    except ValueError as e:  # a setting that does not parse
+        print(e, file=sys.stderr)
+        return 2
+    store = Store(settings.handoff_db_url)
     if args.command == "add-user":
         sections = {k for k, v in catalog.load()["destinations"].items() if v["kind"] == "section"}
         if args.section not in sections:
@@ -56,8 +61,13 @@ def main(argv=None) -> int:
         return 0
     if args.command in ACCOUNT_COMMANDS:
         return _account_command(store, args)
+    return _retention(store, args, settings)
+
+
+def _retention(store: Store, args, settings: Settings) -> int:
+    """Run retention once with the settings' periods, or those given; return the exit status."""
     try:
-        periods = retention.Periods.from_env()
+        periods = retention.Periods.from_settings(settings)
         given = {"handoff_days": args.days, "conversation_days": args.conversation_days}
         periods = dataclasses.replace(periods, **{k: v for k, v in given.items() if v is not None})
         if min(periods.handoff_days, periods.conversation_days) < 1:
@@ -65,7 +75,7 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2
-    done = retention.run(store, Transcripts(archived=store.archived_counts), periods)
+    done = retention.run(store, Transcripts(settings.tracker_db_url, archived=store.archived_counts), periods)
     print("deleted: " + ", ".join(f"{k} {v}" for k, v in done.items()))
     return 0
 
@@ -86,8 +96,6 @@ def _add_account_parsers(sub) -> None:
 
 def _audit(store: Store, action: str, username: str | None) -> None:
     # Account changes go to the console's audit log too, under the system user who ran the command.
-    from bot.handoff.store import Staff
-
     try:
         who = getpass.getuser()
     except (KeyError, OSError):  # no user name in the environment or the password database

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from typing import Any, Callable, Dict, List, Optional
 
 import sqlalchemy as sa
 
-DEFAULT_URL = "sqlite:///var/db/tracker.db"
+from bot.settings import load
 
 
 class Transcripts:
     """User and bot turns of a conversation, with their times."""
 
     def __init__(self, url: str = "", archived: Optional[Callable[[], Dict[str, int]]] = None) -> None:
-        """Read the tracker store at ``url``; ``archived`` gives the monthly counts of deleted conversations."""
-        self.engine = sa.create_engine(url or os.environ.get("TRACKER_DB_URL") or DEFAULT_URL, pool_pre_ping=True)
+        """Read the tracker store at ``url`` (default: the setting TRACKER_DB_URL).
+
+        ``archived`` gives the monthly counts of conversations that retention deleted.
+        """
+        self.engine = sa.create_engine(url or load().tracker_db_url, pool_pre_ping=True)
         self.archived = archived
 
     def turns(self, conversation_id: str) -> List[Dict[str, Any]]:

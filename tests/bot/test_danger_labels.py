@@ -16,6 +16,7 @@ import yaml
 
 from bot.handoff import labels as danger_labels
 from bot.handoff.store import Audit, DangerMark, DangerSignal, Handoff, Staff, Store, now
+from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 KODOMO = Staff("kodomo1", "kodomo_katei_soudan")
@@ -209,3 +210,16 @@ def test_the_default_output_is_git_ignored_and_outside_the_training_data():
     ignored = subprocess.run(["git", "check-ignore", "-q", str(danger_labels.DEFAULT_OUT)], cwd=ROOT)
     assert ignored.returncode == 0
     assert not str(danger_labels.DEFAULT_OUT).startswith(os.path.join("data", "danger"))
+
+
+def test_the_export_reads_transcripts_as_the_read_only_role_that_the_settings_name(tmp_path, tracker_events):
+    """TRACKER_READ_DB_URL (the console's role in production) wins over TRACKER_DB_URL; no environment read."""
+    reader, writer = f"sqlite:///{tmp_path}/reader.db", f"sqlite:///{tmp_path}/writer.db"
+    settings = Settings.from_env({"HANDOFF_DB_URL": f"sqlite:///{tmp_path}/handoff.db", "TRACKER_DB_URL": writer,
+                                  "TRACKER_READ_DB_URL": reader})
+    store = Store(settings.handoff_db_url)
+    tracker_events(reader, {"conv-read": [("user", "ドラマの話です")]})
+    tracker_events(writer, {})
+    assert store.mark_danger(KODOMO, _case(store, "conv-read"), "wrong_flag", "")
+    counts = danger_labels.export(tmp_path / "out.yml", settings=settings)
+    assert counts["wrong_flag"] == 1 and counts["skipped_no_transcript"] == 0
