@@ -55,3 +55,14 @@ def tracker_events():
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 # Tests never write to var/db: a fresh hand-off database for the whole run.
 os.environ.setdefault("HANDOFF_DB_URL", f"sqlite:///{tempfile.mkdtemp(prefix='handoff-')}/handoff.db")
+
+
+@pytest.fixture(autouse=True)
+def settings_of_this_test():
+    """bot.settings.load() reads the environment once per process; a test that sets a variable
+    (monkeypatch.setenv) reads it as a new process would, and the next test does not inherit it."""
+    from bot.settings import load
+
+    load.cache_clear()
+    yield
+    load.cache_clear()

@@ -11,6 +11,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 
 from bot.rasa.tracker_store import DurableSQLTrackerStore
+from bot.settings import load
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -132,6 +133,7 @@ def test_the_number_of_kept_trackers_is_bounded(db, monkeypatch):
     assert list(store._kept) == ["q", "r"]
     assert run(store.retrieve("p")).latest_message.text == "pの話"
     monkeypatch.setenv("TRACKER_CACHE_SIZE", "0")
+    load.cache_clear()  # the settings are read once per process: this store stands for a new one
     off = new_store(db)
     tracker = run(off.retrieve("p"))
     turn(tracker, "もう一度")
