@@ -142,6 +142,7 @@ def test_rasa_and_the_action_server_listen_on_loopback_only(live_stack):
 
 
 def test_the_web_app_listens_on_loopback_by_default(tmp_path):
+    # A real server on purpose: the listening socket is what is checked (tests/web build the app in process).
     with stack.web_app({"HANDOFF_DB_URL": f"sqlite:///{tmp_path}/h.db", "TRACKER_DB_URL": f"sqlite:///{tmp_path}/t.db"}) as url:
         addresses = _listening(int(url.rsplit(":", 1)[1]))
         assert addresses and addresses <= LOOPBACK, addresses

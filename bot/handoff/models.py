@@ -162,7 +162,7 @@ class StaffSession(Base):
 
 
 class Delivery(Base):
-    """A widget message relayed to Rasa, with Rasa's answer (bot.web.chat: exactly once)."""
+    """A widget message relayed to Rasa, with Rasa's answer (bot.web.relay: exactly once)."""
 
     __tablename__ = "chat_deliveries"
     __table_args__ = (sa.UniqueConstraint("sender", "msg_id"),)

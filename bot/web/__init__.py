@@ -1,5 +1,10 @@
 """The web app (port 8000): the chat widget (/widget.js, /demo), /health, and the staff console (/staff).
 
+One blueprint per area: the widget and its relay to Rasa (relay), and the console's login and
+sessions (auth), cases, reports, admin pages and static files (console). ``create_app`` is the one
+factory: it takes the `Settings` (read from the environment once, by ``main``) and passes each
+part what it needs, so that nothing under bot.web reads the environment itself.
+
 Every response carries the security headers (``security_headers``): a Content-Security-Policy
 without inline script or style, no MIME sniffing, no referrer, no framing, HSTS over TLS, and
 no caching of the console, which shows personal data on what may be a shared PC.
@@ -7,12 +12,18 @@ no caching of the console, which shows personal data on what may be a shared PC.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Callable, Coroutine, Optional
 
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.handoff import retention
+from bot.handoff.store import Store
+from bot.handoff.transcripts import Transcripts
+from bot.settings import Settings, load
+from bot.web import admin, auth, cases, console, relay, reports
 
 STATIC = Path(__file__).resolve().parent / "static"
 # Stylesheets are files, not <style>: the policy below allows no inline style.
@@ -58,24 +69,27 @@ def security_headers(request: Request, resp: HTTPResponse) -> None:
         resp.headers["Cache-Control"] = "no-store"
 
 
-def create_app(name: str = "kamakura_web", store=None, transcripts=None) -> Sanic:
-    """Create the web app: a page, /health, the widget, and the staff console under /staff."""
-    from bot.handoff import retention
-    from bot.handoff.store import Store
-    from bot.handoff.transcripts import Transcripts
-    from bot.web import chat, staff
+def create_app(settings: Optional[Settings] = None, store: Optional[Store] = None,
+               transcripts: Optional[Transcripts] = None, *, name: str = "kamakura_web") -> Sanic:
+    """Create the web app: a page, /health, the widget, and the staff console under /staff.
 
+    ``settings`` defaults to the process's (``load()``), the store and the transcripts to the
+    databases the settings name; tests pass their own, and a distinct ``name`` per app.
+    """
+    settings = settings or load()
+    store = store or Store(settings.handoff_db_url)
+    # The console reads transcripts (a read-only database role in production: TRACKER_READ_DB_URL);
+    # retention deletes them (TRACKER_DB_URL), once a day, in every web process (it is idempotent).
+    transcripts = transcripts or Transcripts(settings.tracker_reader_url, archived=store.archived_counts)
     app = Sanic(name)
     # How many proxies (nginx: 1) stand in front: only then are X-Forwarded-For and
     # X-Forwarded-Proto believed (the client address of the login limiter, https for HSTS).
-    app.config.PROXIES_COUNT = int(os.environ.get("WEB_PROXIES_COUNT", "0"))
-    store = store or Store()
-    # The console reads transcripts (a read-only database role in production: TRACKER_READ_DB_URL);
-    # retention deletes them (TRACKER_DB_URL), once a day, in every web process (it is idempotent).
-    transcripts = transcripts or Transcripts(os.environ.get("TRACKER_READ_DB_URL", ""), archived=store.archived_counts)
-    retention.schedule(app, store, Transcripts(archived=store.archived_counts))
-    app.blueprint(staff.create_blueprint(store, transcripts))
-    app.blueprint(chat.create_blueprint(store))
+    app.config.PROXIES_COUNT = settings.web_proxies_count
+    app.ctx.console = console.Console.create(settings, store, transcripts)
+    app.ctx.relay = relay.Relay(store, settings.rasa_url)
+    retention.schedule(app, store, Transcripts(settings.tracker_db_url, archived=store.archived_counts), settings=settings)
+    for area in (auth, cases, reports, admin, console, relay):
+        app.blueprint(area.blueprint())
 
     @app.middleware("response")
     async def headers(request: Request, resp: HTTPResponse) -> None:
@@ -83,20 +97,23 @@ def create_app(name: str = "kamakura_web", store=None, transcripts=None) -> Sani
 
     for sheet in STYLESHEETS:
         app.add_route(_stylesheet(sheet), f"/{sheet}", methods=["GET"], name=sheet.replace(".", "_"))
-
-    @app.get("/health")
-    async def health(_: Request):
-        return response.json({"status": "ok"})
-
-    @app.get("/")
-    async def index(_: Request):
-        return response.html(PAGE)
-
+    app.add_route(health, "/health", methods=["GET"])
+    app.add_route(index, "/", methods=["GET"])
     return app
 
 
-def _stylesheet(filename: str):
-    async def serve(_: Request):
+async def health(_: Request) -> HTTPResponse:
+    """For the load balancer and the start-up scripts: the app answers."""
+    return response.json({"status": "ok"})
+
+
+async def index(_: Request) -> HTTPResponse:
+    """A short page that says what this is."""
+    return response.html(PAGE)
+
+
+def _stylesheet(filename: str) -> Callable[[Request], Coroutine[None, None, HTTPResponse]]:
+    async def serve(_: Request) -> HTTPResponse:
         # no-cache as /widget.js: the city's pages pick up a new version at once.
         return await response.file(str(STATIC / filename), mime_type="text/css; charset=utf-8",
                                    headers={"Cache-Control": "no-cache"})
@@ -109,9 +126,7 @@ def main() -> None:
     from bot import production
 
     production.start("web", [], ["HANDOFF_DB_URL", "TRACKER_DB_URL", "TRACKER_READ_DB_URL"])
-    app = create_app()
-    app.run(
-        host=os.environ.get("WEB_HOST", "127.0.0.1"),  # behind nginx in production; set 0.0.0.0 only on purpose
-        port=int(os.environ.get("WEB_PORT", "8000")),
-        access_log=False,
-    )
+    settings = load()
+    app = create_app(settings)
+    # Behind nginx in production; set WEB_HOST=0.0.0.0 only on purpose.
+    app.run(host=settings.web_host, port=settings.web_port, access_log=False)

@@ -1,22 +1,18 @@
-"""The case page says why a case was flagged, and staff mark a wrong flag or a missed danger (issue 12), over HTTP."""
+"""The case page says why a case was flagged, and staff mark a wrong flag or a missed danger (issue 12),
+over HTTP to the web app built in this process."""
 
 import re
 
 import pytest
-import requests
-
-from bot.handoff.store import Store
-from tools.stack import web_app
 
 PASSWORD = "correct-horse-42"
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory, tracker_events):
+def console(make_site, tmp_path_factory, tracker_events):
     tmp = tmp_path_factory.mktemp("danger")
-    env = {"HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": f"sqlite:///{tmp}/tracker.db",
-           "TRACKER_READ_DB_URL": f"sqlite:///{tmp}/tracker.db"}
-    store = Store(env["HANDOFF_DB_URL"])
+    web = make_site(tmp, {"TRACKER_READ_DB_URL": f"sqlite:///{tmp}/tracker.db"})
+    store = web.store
     store.add_user("kodomo1", PASSWORD, "kodomo_katei_soudan")
     store.add_user("shoko1", PASSWORD, "shoko")
     cases = {}
@@ -33,26 +29,24 @@ def console(tmp_path_factory, tracker_events):
                         ("user", "/affirm"), ("bot", "相談できるところ")],
         "conv-quiet": [("user", "薬をためている")],
     }
-    tracker_events(env["TRACKER_DB_URL"], conversations)
-    with web_app(env) as url:
-        yield {"url": url, "store": store, **cases}
+    tracker_events(web.settings.tracker_db_url, conversations)
+    return {"web": web, "store": store, **cases}
 
 
 def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def login(console, username) -> requests.Session:
-    s = requests.Session()
-    token = _csrf(s.get(f"{console['url']}/staff/login").text)
-    r = s.post(f"{console['url']}/staff/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-               allow_redirects=False)
+def login(console, username):
+    s = console["web"].client()
+    token = _csrf(s.get("/staff/login").text)
+    r = s.post("/staff/login", data={"username": username, "password": PASSWORD, "csrf_token": token}, allow_redirects=False)
     assert r.status_code == 302
     return s
 
 
 def page(console, name, username="kodomo1") -> str:
-    r = login(console, username).get(f"{console['url']}/staff/h/{console[name]}")
+    r = login(console, username).get(f"/staff/h/{console[name]}")
     assert r.status_code == 200
     return r.text
 
@@ -75,7 +69,7 @@ def test_a_lexicon_signal_names_the_words_and_the_message_and_highlights_it(cons
     assert re.findall(r'id="(u-turn-\d+)"', html) == ["u-turn-0", "u-turn-1", "u-turn-2"]
     # The console's policy allows no inline style: the highlight is a class of the stylesheet.
     assert "style=" not in html and "<style" not in html
-    css = requests.get(f"{console['url']}/staff/static/console.css").text
+    css = console["web"].client().get("/staff/static/console.css").text
     assert ".turn.user.raised" in css and ".raised-tag" in css
 
 
@@ -118,18 +112,18 @@ def test_the_form_offers_the_mark_that_fits_the_flag(console):
 def test_a_mark_needs_the_csrf_token_and_is_listed_with_author_and_time(console):
     store, ref = console["store"], console["quiet"]
     s = login(console, "kodomo1")
-    url = f"{console['url']}/staff/h/{ref}/danger-mark"
+    url = f"/staff/h/{ref}/danger-mark"
     note = "<script>alert(1)</script>薬の話は本気だった"
     assert s.post(url, data={"kind": "missed", "note": note}).status_code == 403
     assert s.post(url, data={"kind": "missed", "note": note, "csrf_token": "forged"}).status_code == 403
     assert store.danger_marks(ref) == []
-    token = _csrf(s.get(f"{console['url']}/staff/h/{ref}").text)
+    token = _csrf(s.get(f"/staff/h/{ref}").text)
     assert s.post(url, data={"kind": "maybe", "csrf_token": token}).status_code == 400
     r = s.post(url, data={"kind": "missed", "note": note, "csrf_token": token}, allow_redirects=False)
     assert r.status_code == 302 and r.headers["Location"] == f"/staff/h/{ref}"
     marks = store.danger_marks(ref)
     assert [(m["kind"], m["username"], m["note"]) for m in marks] == [("missed", "kodomo1", note)]
-    html = s.get(f"{console['url']}/staff/h/{ref}").text
+    html = s.get(f"/staff/h/{ref}").text
     listed = html.split('class="danger-marks"')[1].split("</ul>")[0]
     assert "見逃された危険がある" in listed and "kodomo1" in listed and marks[0]["at"].strftime("%Y-%m-%d %H:%M") in listed
     assert "&lt;script&gt;alert(1)&lt;/script&gt;薬の話は本気だった" in listed and "<script>alert(1)" not in html
@@ -141,9 +135,8 @@ def test_a_mark_needs_the_csrf_token_and_is_listed_with_author_and_time(console)
 def test_a_mark_without_a_note_on_a_flagged_case(console):
     s = login(console, "kodomo1")
     ref = console["model"]
-    token = _csrf(s.get(f"{console['url']}/staff/h/{ref}").text)
-    r = s.post(f"{console['url']}/staff/h/{ref}/danger-mark", data={"kind": "wrong_flag", "csrf_token": token},
-               allow_redirects=False)
+    token = _csrf(s.get(f"/staff/h/{ref}").text)
+    r = s.post(f"/staff/h/{ref}/danger-mark", data={"kind": "wrong_flag", "csrf_token": token}, allow_redirects=False)
     assert r.status_code == 302
     assert [(m["kind"], m["note"]) for m in console["store"].danger_marks(ref)] == [("wrong_flag", "")]
 
@@ -151,12 +144,12 @@ def test_a_mark_without_a_note_on_a_flagged_case(console):
 def test_another_sections_case_is_404_for_its_page_and_its_marks(console):
     s = login(console, "shoko1")
     ref = console["lexicon"]
-    assert s.get(f"{console['url']}/staff/h/{ref}").status_code == 404
-    token = _csrf(s.get(f"{console['url']}/staff/").text)
-    r = s.post(f"{console['url']}/staff/h/{ref}/danger-mark", data={"kind": "wrong_flag", "note": "x", "csrf_token": token})
+    assert s.get(f"/staff/h/{ref}").status_code == 404
+    token = _csrf(s.get("/staff/").text)
+    r = s.post(f"/staff/h/{ref}/danger-mark", data={"kind": "wrong_flag", "note": "x", "csrf_token": token})
     assert r.status_code == 404
     assert console["store"].danger_marks(ref) == []
     # Not logged in: to the login page, nothing stored.
-    r = requests.post(f"{console['url']}/staff/h/{ref}/danger-mark", data={"kind": "wrong_flag"}, allow_redirects=False)
+    r = console["web"].client().post(f"/staff/h/{ref}/danger-mark", data={"kind": "wrong_flag"}, allow_redirects=False)
     assert r.status_code == 302 and r.headers["Location"].endswith("/staff/login")
     assert console["store"].danger_marks(ref) == []

@@ -1,52 +1,43 @@
-"""The security headers on every route of the web app, started as `make run` starts it (behind a proxy)."""
+"""The security headers on every route of the web app, built in this process as behind the proxy (nginx)."""
 
 import re
 
+import httpx
 import pytest
-import requests
-
-from bot.handoff.store import Store
-from bot.handoff.transcripts import Transcripts
-from bot.web import create_app
-from tools.stack import web_app
 
 PASSWORD = "correct-horse-42"
 CORS_ROUTES = ("/widget.js", "/chat/crisis-lines")
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(make_site, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("headers")
-    env = {"HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": f"sqlite:///{tmp}/tracker.db",
-           "WEB_PROXIES_COUNT": "1"}  # as in production behind nginx
-    store = Store(env["HANDOFF_DB_URL"])
-    store.add_user("kanri1", PASSWORD, "fukushi_somu", is_admin=True)
-    ref = store.create_handoff("conv-h", ["carer"], "carer", ["shoko"], False, "母の介護")["ref"]
-    with web_app(env) as url:
-        yield {"url": url, "ref": ref, "env": env}
+    env = {"WEB_PROXIES_COUNT": "1"}  # as in production behind nginx
+    web = make_site(tmp, env)
+    web.store.add_user("kanri1", PASSWORD, "fukushi_somu", is_admin=True)
+    ref = web.store.create_handoff("conv-h", ["carer"], "carer", ["shoko"], False, "母の介護")["ref"]
+    return {"web": web, "ref": ref, "tmp": tmp, "env": env}
 
 
-def _login(url: str, headers=None) -> requests.Session:
-    s = requests.Session()
-    s.headers.update(headers or {})
-    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{url}/staff/login").text).group(1)
-    s.post(f"{url}/staff/login", data={"username": "kanri1", "password": PASSWORD, "csrf_token": token})
+def _login(site, headers=None):
+    s = site["web"].client(headers)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get("/staff/login").text).group(1)
+    s.post("/staff/login", data={"username": "kanri1", "password": PASSWORD, "csrf_token": token})
     return s
 
 
 @pytest.fixture(scope="module")
 def routes(site):
     """Every route of the app as create_app builds it: (path with its parameters filled in, methods)."""
-    app = create_app("headers_routes", store=Store("sqlite://"), transcripts=Transcripts("sqlite://"))
     found = []
-    for route in app.router.routes:
+    for route in site["web"].app.router.routes:
         path = "/" + re.sub(r"<[^>]+>", site["ref"], route.path)
         found.append((path if path != "/staff" else "/staff/", set(route.methods)))
     assert len(found) > 20 and any(path.startswith("/staff/h/") for path, _ in found)
     return found
 
 
-def _problems(path: str, r: requests.Response) -> list:
+def _problems(path: str, r: httpx.Response) -> list:
     h, problems = r.headers, []
     csp = h.get("Content-Security-Policy", "")
     for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "base-uri 'none'",
@@ -69,17 +60,17 @@ def _problems(path: str, r: requests.Response) -> list:
 
 
 def test_every_route_sends_the_security_headers(site, routes):
-    url, admin, anonymous = site["url"], _login(site["url"]), requests.Session()
+    admin, anonymous = _login(site), site["web"].client()
     problems, opened = [], []
     for path, methods in routes:
         # Logged in as an admin, so that the console's pages themselves answer, not a redirect to the login.
-        r = admin.get(f"{url}{path}", allow_redirects=False)
+        r = admin.get(path, allow_redirects=False)
         problems += _problems(path, r)
         if "GET" in methods:
             opened.append((path, r.status_code))
         for method in methods - {"GET"}:  # without a session or form: refused, but with the headers too
-            problems += _problems(path, anonymous.request(method, f"{url}{path}", allow_redirects=False))
-    problems += _problems("/no-such-page", anonymous.get(f"{url}/no-such-page"))
+            problems += _problems(path, anonymous.request(method, path, allow_redirects=False))
+    problems += _problems("/no-such-page", anonymous.get("/no-such-page"))
     assert problems == []
     assert all(status == 200 for _, status in opened), opened
     assert {"/staff/", "/staff/audit", "/staff/export.csv", "/staff/outcomes.csv", f"/staff/h/{site['ref']}", "/demo"} <= {
@@ -87,10 +78,10 @@ def test_every_route_sends_the_security_headers(site, routes):
 
 
 def test_pages_have_no_inline_script_or_style(site, routes):
-    url, admin = site["url"], _login(site["url"])
+    admin = _login(site)
     pages = [p for p, methods in routes if "GET" in methods]
     for path in pages + ["/staff/login"]:
-        r = (admin if path != "/staff/login" else requests).get(f"{url}{path}")
+        r = (admin if path != "/staff/login" else site["web"].client()).get(path)
         if not r.headers.get("Content-Type", "").startswith("text/html"):
             continue
         assert "<style" not in r.text and not re.search(r"\sstyle=", r.text), path
@@ -100,36 +91,35 @@ def test_pages_have_no_inline_script_or_style(site, routes):
 
 
 def test_hsts_and_a_secure_cookie_only_over_https(site):
-    url = site["url"]
+    web = site["web"]
     # nginx terminates TLS and says so (X-Forwarded-Proto); the app is configured to believe one proxy.
     https = {"X-Forwarded-For": "198.51.100.9", "X-Forwarded-Proto": "https"}
-    r = requests.get(f"{url}/demo", headers=https)
+    r = web.client().get("/demo", headers=https)
     assert r.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
-    assert "Strict-Transport-Security" not in requests.get(f"{url}/demo").headers
-    # Every console cookie is Secure over https (requests would not send it back over this test's http: by hand).
-    page = requests.get(f"{url}/staff/login", headers=https)
-    login_csrf = page.raw.headers.getlist("Set-Cookie")[0]
+    assert "Strict-Transport-Security" not in web.client().get("/demo").headers
+    # Every console cookie is Secure over https (the client would not send it back over this test's http: by hand).
+    page = web.client().get("/staff/login", headers=https)
+    login_csrf = page.headers.get_list("Set-Cookie")[0]
     assert login_csrf.startswith("kc_login_csrf=") and "; Secure" in login_csrf
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    r = requests.post(f"{url}/staff/login", data={"username": "kanri1", "password": PASSWORD, "csrf_token": token},
-                      headers={**https, "Cookie": login_csrf.split(";")[0]}, allow_redirects=False)
-    session_cookie = [c for c in r.raw.headers.getlist("Set-Cookie") if c.startswith("kc_staff=")][0]
+    r = web.client().post("/staff/login", data={"username": "kanri1", "password": PASSWORD, "csrf_token": token},
+                          headers={**https, "Cookie": login_csrf.split(";")[0]}, allow_redirects=False)
+    session_cookie = [c for c in r.headers.get_list("Set-Cookie") if c.startswith("kc_staff=")][0]
     assert "; Secure" in session_cookie
 
 
-def test_a_forwarded_scheme_is_not_believed_without_a_proxy(site):
-    env = {**site["env"], "WEB_PROXIES_COUNT": "0"}
-    with web_app(env) as url:
-        r = requests.get(f"{url}/demo", headers={"X-Forwarded-For": "198.51.100.9", "X-Forwarded-Proto": "https"})
-        assert "Strict-Transport-Security" not in r.headers
+def test_a_forwarded_scheme_is_not_believed_without_a_proxy(site, make_site):
+    direct = make_site(site["tmp"], {**site["env"], "WEB_PROXIES_COUNT": "0"})  # the same databases, no proxy
+    r = direct.client().get("/demo", headers={"X-Forwarded-For": "198.51.100.9", "X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in r.headers
 
 
 def test_widget_routes_keep_their_cors_headers(site):
-    url = site["url"]
+    browser = site["web"].client()
     for path in CORS_ROUTES:
-        assert requests.get(f"{url}{path}").headers["Access-Control-Allow-Origin"] == "*", path
-    preflight = requests.options(f"{url}/chat/send", headers={"Origin": "https://www.city.kamakura.kanagawa.jp",
-                                                               "Access-Control-Request-Method": "POST"})
+        assert browser.get(path).headers["Access-Control-Allow-Origin"] == "*", path
+    preflight = browser.options("/chat/send", headers={"Origin": "https://www.city.kamakura.kanagawa.jp",
+                                                       "Access-Control-Request-Method": "POST"})
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
-    assert requests.get(f"{url}/widget.css").headers["Content-Type"].startswith("text/css")  # nosniff needs the right type
+    assert browser.get("/widget.css").headers["Content-Type"].startswith("text/css")  # nosniff needs the right type

@@ -1,33 +1,36 @@
-"""The web app, started as `make run` starts it."""
-
-import json
-import urllib.request
+"""The web app's own routes, built in this process (tests/web/conftest.py); and once as `make run` starts it."""
 
 import pytest
+import requests
 
 from tools.stack import web_app
 
 
 @pytest.fixture(scope="module")
-def web_url(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("web")
-    with web_app({"HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": f"sqlite:///{tmp}/tracker.db"}) as url:
-        yield url
+def site(make_site, tmp_path_factory):
+    return make_site(tmp_path_factory.mktemp("web"))
 
 
-def test_health(web_url):
-    with urllib.request.urlopen(f"{web_url}/health") as r:
-        assert r.status == 200
-        assert json.loads(r.read()) == {"status": "ok"}
+def test_health(site):
+    r = site.client().get("/health")
+    assert r.status_code == 200
+    assert r.json == {"status": "ok"}  # sanic-testing: a property
 
 
-def test_page_is_japanese(web_url):
-    with urllib.request.urlopen(f"{web_url}/") as r:
-        body = r.read().decode("utf-8")
+def test_page_is_japanese(site):
+    body = site.client().get("/").text
     assert '<html lang="ja">' in body and "ケアラー相談チャット" in body
 
 
-def test_unknown_route_is_404(web_url):
-    with pytest.raises(urllib.error.HTTPError) as e:
-        urllib.request.urlopen(f"{web_url}/nope")
-    assert e.value.code == 404
+def test_unknown_route_is_404(site):
+    assert site.client().get("/nope").status_code == 404
+
+
+def test_python_m_bot_web_takes_its_settings_from_the_environment(tmp_path):
+    # A real server on purpose: `python -m bot.web` (main) reads the environment once, and create_app
+    # must get from it what the tests above pass by hand: here the proxy count, seen in HSTS.
+    env = {"HANDOFF_DB_URL": f"sqlite:///{tmp_path}/handoff.db", "TRACKER_DB_URL": f"sqlite:///{tmp_path}/tracker.db",
+           "WEB_PROXIES_COUNT": "1"}
+    with web_app(env) as url:  # it waits for /health, on the WEB_PORT it chose
+        r = requests.get(f"{url}/demo", headers={"X-Forwarded-For": "198.51.100.9", "X-Forwarded-Proto": "https"})
+        assert r.status_code == 200 and r.headers["Strict-Transport-Security"].startswith("max-age=")

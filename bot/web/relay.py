@@ -3,13 +3,13 @@
 The widget posts each message with an id of its own; the relay forwards it to Rasa's
 REST channel once and keeps the answer, so a message retried after a network or
 server failure is never processed twice, even across a restart of this app.
+``create_app`` builds one `Relay` per app and keeps it on ``app.ctx.relay``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from pathlib import Path
 from typing import Dict, Optional, Tuple
@@ -18,6 +18,7 @@ import aiohttp
 import sqlalchemy as sa
 from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot import catalog
 from bot.handoff.store import Base, Delivery, Store
@@ -81,50 +82,69 @@ class Relay:
             self.in_flight.pop(key, None)
 
 
-def create_blueprint(store: Optional[Store] = None) -> Blueprint:
-    """Return the widget blueprint."""
-    bp = Blueprint("chat")
-    relay = Relay(store or Store(), os.environ.get("RASA_URL", "http://localhost:5005"))
+async def widget_js(request: Request) -> HTTPResponse:
+    """The widget's script, for the city's pages (another origin: CORS)."""
+    return await response.file(str(STATIC / "widget.js"), mime_type="application/javascript; charset=utf-8",
+                               headers={**CORS, "Cache-Control": "no-cache"})
 
-    @bp.get("/widget.js")
-    async def widget_js(request: Request):
-        return await response.file(str(STATIC / "widget.js"), mime_type="application/javascript; charset=utf-8",
-                                   headers={**CORS, "Cache-Control": "no-cache"})
 
-    @bp.get("/demo")
-    async def demo(request: Request):
-        return await response.file(str(STATIC / "demo.html"), mime_type="text/html; charset=utf-8")
+async def demo(request: Request) -> HTTPResponse:
+    """A page with the widget on it."""
+    return await response.file(str(STATIC / "demo.html"), mime_type="text/html; charset=utf-8")
 
-    @bp.get("/neutral")
-    async def neutral(request: Request):
-        return await response.file(str(STATIC / "neutral.html"), mime_type="text/html; charset=utf-8")
 
-    @bp.get("/chat/crisis-lines")
-    async def crisis_lines(request: Request):
-        lines = [{k: line[k] for k in ("name", "phone", "hours", "audience")} for line in catalog.crisis_lines(child=True)]
-        return response.json({"lines": lines}, headers=CORS)
+async def neutral(request: Request) -> HTTPResponse:
+    """The neutral page the widget's quick exit leads to."""
+    return await response.file(str(STATIC / "neutral.html"), mime_type="text/html; charset=utf-8")
 
-    @bp.route("/chat/send", methods=["OPTIONS"])
-    async def preflight(request: Request):
-        return response.empty(headers=CORS)
 
-    @bp.post("/chat/send")
-    async def send(request: Request):
-        try:
-            body = request.json or {}
-        except Exception:  # noqa: BLE001 - any unreadable body is the sender's error
-            body = None
-        if not isinstance(body, dict):
-            return response.json({"error": "JSON の形で送ってください。"}, status=400, headers=CORS)
-        sender, msg_id, text = body.get("sender"), body.get("id"), body.get("text")
-        if not (isinstance(sender, str) and _ID.match(sender) and isinstance(msg_id, str) and _ID.match(msg_id)):
-            return response.json({"error": "sender と id が正しくありません。"}, status=400, headers=CORS)
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
-            return response.json({"error": f"メッセージは1〜{MAX_TEXT}文字でお送りください。"}, status=400, headers=CORS)
-        try:
-            answer = await relay.send(sender, msg_id, text)
-        except (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError, OSError):
-            return response.json({"error": "unavailable"}, status=503, headers=CORS)
-        return response.json({"id": msg_id, "messages": answer}, headers=CORS)
+async def crisis_lines(request: Request) -> HTTPResponse:
+    """The crisis lines from the catalog, for the widget to show without asking Rasa."""
+    lines = [{k: line[k] for k in ("name", "phone", "hours", "audience")} for line in catalog.crisis_lines(child=True)]
+    return response.json({"lines": lines}, headers=CORS)
 
+
+async def preflight(request: Request) -> HTTPResponse:
+    """The CORS preflight of /chat/send."""
+    return response.empty(headers=CORS)
+
+
+def _refused(body: object) -> Optional[str]:
+    """Why a message cannot be relayed (the text the widget shows), or None when it can."""
+    if not isinstance(body, dict):
+        return "JSON の形で送ってください。"
+    sender, msg_id, text = body.get("sender"), body.get("id"), body.get("text")
+    if not (isinstance(sender, str) and _ID.match(sender) and isinstance(msg_id, str) and _ID.match(msg_id)):
+        return "sender と id が正しくありません。"
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+        return f"メッセージは1〜{MAX_TEXT}文字でお送りください。"
+    return None
+
+
+async def send(request: Request) -> HTTPResponse:
+    """Relay one message of the widget to Rasa (exactly once) and return Rasa's answer."""
+    try:
+        body = request.json or {}
+    except Exception:  # noqa: BLE001 - any unreadable body is the sender's error
+        body = None
+    error = _refused(body)
+    if error is not None:
+        return response.json({"error": error}, status=400, headers=CORS)
+    relay: Relay = request.app.ctx.relay
+    try:
+        answer = await relay.send(body["sender"], body["id"], body["text"])
+    except (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError, OSError):
+        return response.json({"error": "unavailable"}, status=503, headers=CORS)
+    return response.json({"id": body["id"], "messages": answer}, headers=CORS)
+
+
+def blueprint() -> Blueprint:
+    """The widget's routes."""
+    bp = Blueprint("relay")
+    bp.add_route(widget_js, "/widget.js", methods=["GET"])
+    bp.add_route(demo, "/demo", methods=["GET"])
+    bp.add_route(neutral, "/neutral", methods=["GET"])
+    bp.add_route(crisis_lines, "/chat/crisis-lines", methods=["GET"])
+    bp.add_route(preflight, "/chat/send", methods=["OPTIONS"])
+    bp.add_route(send, "/chat/send", methods=["POST"])
     return bp
