@@ -21,7 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import catalog
-from bot.handoff.store import Base, Delivery, Store
+from bot.handoff.store import Delivery, Store
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_TEXT = 5000
@@ -34,7 +34,6 @@ class Relay:
     """Forward each (sender, message id) to Rasa exactly once."""
 
     def __init__(self, store: Store, rasa_url: str) -> None:
-        Base.metadata.create_all(store.engine)  # the table lives beside the hand-offs
         self.store, self.rasa_url = store, rasa_url.rstrip("/")
         self.in_flight: Dict[Tuple[str, str], asyncio.Future] = {}
         self.http: Optional[aiohttp.ClientSession] = None

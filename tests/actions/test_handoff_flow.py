@@ -7,9 +7,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions
-from bot.rasa import assess_action
 from bot import dialogue
 from bot.handoff.store import Staff, Store
+from bot.rasa import assess_action
 
 
 class Conversation:
