@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 
-from sanic import Blueprint, response
+from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.web.auth import LOGIN_PAGE, SESSION_COOKIE, Visit, admin_only, csrf_checked, drop_cookie
+from bot.web.auth import Visit, admin_only, csrf_checked, to_login_page
 
 
 @admin_only
@@ -30,9 +30,7 @@ async def end_all_sessions(request: Request, visit: Visit) -> HTTPResponse:
     """End every session, the admin's own too: after a suspected leak nobody should stay logged in."""
     ended = visit.console.store.end_sessions()
     visit.console.store.audit(visit.staff, "end_sessions", detail=f"{ended} sessions")
-    resp = response.redirect(LOGIN_PAGE)
-    drop_cookie(resp, request, SESSION_COOKIE)
-    return resp
+    return to_login_page(request)
 
 
 def blueprint() -> Blueprint:

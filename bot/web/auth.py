@@ -241,6 +241,11 @@ async def logout(request: Request) -> HTTPResponse:
     # Ended even without a valid form: the browser drops the cookie anyway, and a session that
     # nobody holds any more should not stay usable.
     store.end_session(request.cookies.get(SESSION_COOKIE) or "")
+    return to_login_page(request)
+
+
+def to_login_page(request: Request) -> HTTPResponse:
+    """Back to the login page, with the browser's session cookie dropped (its session has ended)."""
     resp = response.redirect(LOGIN_PAGE)
     drop_cookie(resp, request, SESSION_COOKIE)
     return resp
