@@ -14,6 +14,7 @@ rasa_sdk app is started with, before anything is read or run:
 
 from __future__ import annotations
 
+import gc
 import hmac
 import json
 import logging
@@ -95,6 +96,9 @@ def main() -> None:
         token = secrets.token_hex(32)
         logger.warning("ACTION_SERVER_TOKEN is not set: a random one for this run, so Rasa cannot call this server")
     app = create_app(token, settings=settings)
+    # The learned reader and the lexicon stay for the life of the process: out of the garbage collector's walks.
+    gc.collect()
+    gc.freeze()
     app.run(host=settings.actions_host, port=settings.actions_port, access_log=False, motd=False)
 
 
