@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import yaml
 
@@ -34,8 +35,54 @@ def crisis_lines(child: bool) -> List[Dict[str, Any]]:
     return [line for line in lines if line["audience"] != "child"]
 
 
-def _line_text(line: Dict[str, Any]) -> str:
-    return f"・{line['name']}：{line['phone']}（{line['hours']}）"
+JST = dt.timezone(dt.timedelta(hours=9))
+WRITERS = ("child", "adult", "unknown")
+DANGERS = ("self", "harm_to_child", "violence_at_home", "medical", "unsure")
+MAX_LINES = 3
+CLOSED_NOTE = "いまは受付時間外です"
+
+
+def _line_text(line: Dict[str, Any], now: Optional[dt.datetime] = None) -> str:
+    closed = now is not None and not is_open(line, now)
+    return f"・{line['name']}：{line['phone']}（{line['hours']}{'／' + CLOSED_NOTE if closed else ''}）"
+
+
+def line(line_id: str) -> Dict[str, Any]:
+    """One crisis line by its id."""
+    return next(x for x in load()["crisis_lines"] if x["id"] == line_id)
+
+
+def is_open(line: Dict[str, Any], now: dt.datetime) -> bool:
+    """Whether the line takes calls at ``now`` (Japan time); a line without ``open`` is always open or
+    has hours that differ by region, which its ``hours`` text says."""
+    spans = line.get("open")
+    if not spans:
+        return True
+    local = now.astimezone(JST)
+    at = local.strftime("%H:%M")
+    for span in spans:
+        if span["days"] == "weekdays" and local.weekday() >= 5:
+            continue
+        if span["from"] <= at < span["to"]:
+            return True
+    return False
+
+
+def lines_for(writer: str, danger: str, now: Optional[dt.datetime] = None) -> List[Dict[str, Any]]:
+    """The crisis lines for this writer ("child", "adult", "unknown") and danger (DANGERS), the most
+    fitting first, at most MAX_LINES (data/catalog.yml: crisis_line_choice). With ``now``, the lines
+    open at this hour come before those that are closed, keeping their order otherwise."""
+    choice = load()["crisis_line_choice"]
+    ids = choice.get(writer if writer in WRITERS else "unknown", {}).get(danger if danger in DANGERS else "self") or []
+    chosen = [line(i) for i in ids][:MAX_LINES]
+    if now is not None:
+        chosen.sort(key=lambda x: not is_open(x, now))
+    return chosen
+
+
+def format_lines(lines: List[Dict[str, Any]], now: Optional[dt.datetime] = None) -> str:
+    """Short text lines: name, number, hours, and whether the line is closed at ``now``."""
+    return "\n".join(_line_text(x, now) for x in lines)
 
 
 def format_crisis_lines(child: bool) -> str:
@@ -43,9 +90,9 @@ def format_crisis_lines(child: bool) -> str:
     return "\n".join(_line_text(line) for line in crisis_lines(child))
 
 
-def format_crisis_line(line_id: str) -> str:
+def format_crisis_line(line_id: str, now: Optional[dt.datetime] = None) -> str:
     """Return one crisis line (by its id in the catalog) as a short text line."""
-    return _line_text(next(line for line in load()["crisis_lines"] if line["id"] == line_id))
+    return _line_text(line(line_id), now)
 
 
 def contact_text(dest_id: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Dict, List, Tuple
 
 from bot import catalog
@@ -71,6 +72,7 @@ def contact_info(a: Assessment) -> List[Reply]:
             for dest_id in a.handoff_destinations or ["fukushi_somu"]]
 
 
-def crisis_lines(child: bool) -> str:
-    """The crisis lines, the children's first unless the person is known to be an adult."""
-    return catalog.format_crisis_lines(child=child)
+def crisis_lines(writer: str, danger: str, now: dt.datetime) -> str:
+    """The crisis lines for who is writing ("child", "adult", "unknown") and the danger, at most three,
+    the most fitting first, each saying when it is closed at this hour (data/catalog.yml)."""
+    return catalog.format_lines(catalog.lines_for(writer, danger, now), now)

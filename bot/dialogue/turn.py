@@ -20,6 +20,7 @@ and a reply that needs the new hand-off's reference carries HANDOFF_REF until th
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import unicodedata
 from typing import List, Optional, Sequence
@@ -30,7 +31,7 @@ from bot.dialogue.contact import parse_contact
 from bot.dialogue.effects import Effect, RecordDanger, SaveHandoff, StoreContact
 from bot.dialogue.replies import HANDOFF_REF, Reply
 from bot.dialogue.state import Conversation
-from bot.dialogue.style import easy_japanese, written_in_english
+from bot.dialogue.style import easy_japanese, speech_style, writer, written_in_english
 from bot.dialogue.summary import summarize
 from bot.language.japanese import MAX_CHARS
 from bot.triage import Assessment
@@ -77,6 +78,11 @@ class Turn:
         """The replies are in やさしい日本語 (a child is writing)."""
         return easy_japanese(self.assessment)
 
+    @property
+    def style(self) -> str:
+        """The register of the replies: "easy", "standard" or "plain" (bot.dialogue.style)."""
+        return speech_style(self.assessment)
+
 
 @dataclasses.dataclass
 class _Context:
@@ -87,6 +93,8 @@ class _Context:
     answering: str  # what the bot asked last turn
     text: str  # the message, NFKC, lower case
     easy: bool
+    texts: Sequence[str]  # the session's messages, the new one last
+    now: dt.datetime  # which lines are open at this hour
     crisis_by_answer: bool = False  # 「はい」 to the safety check
     create_handoff: bool = False
     contact: Optional[str] = None
@@ -98,13 +106,15 @@ def handoff_destinations(a: Assessment) -> List[str]:
     return a.handoff_destinations or (["kodomo_katei_soudan"] if easy_japanese(a) else ["fukushi_somu"])
 
 
-def take_turn(conversation: Conversation, texts: Sequence[str], message: Message) -> Turn:
+def take_turn(conversation: Conversation, texts: Sequence[str], message: Message, now: Optional[dt.datetime] = None) -> Turn:
     """Take one turn. ``texts``: the user's messages of this session, oldest first, the new one last
-    (without button payloads); ``conversation`` is not changed (the new state is in the Turn)."""
+    (without button payloads); ``conversation`` is not changed (the new state is in the Turn);
+    ``now``: the time, for the lines' opening hours (default: now)."""
     conv = conversation.copy()
     a = triage.assess(texts, asked=conv.asked)
     text = unicodedata.normalize("NFKC", message.text or "").strip().lower()
-    ctx = _Context(a, conv, message, message.intent, conv.awaiting, text, easy_japanese(a))
+    ctx = _Context(a, conv, message, message.intent, conv.awaiting, text, easy_japanese(a), texts,
+                   now or dt.datetime.now(catalog.JST))
     conv.awaiting = ""
     _decide_crisis(ctx)
     replies = _add_notes(ctx, _steps(ctx))
@@ -207,9 +217,11 @@ def _crisis(ctx: _Context, replies: List[Reply]) -> Optional[List[Reply]]:
     a, conv = ctx.a, ctx.conv
     if not a.crisis or conv.crisis_lines_given:
         return None
-    # The children's line is shown unless the person is known to be an adult.
-    adult = a.facts.stage in ("youth", "adult") or a.user_role == "employer"
-    replies.append(("utter_crisis", {"lines": said.crisis_lines(child=not adult)}))
+    # The lines for who is writing and for the danger (at most three, the most fitting first); the
+    # children's line is among them unless the writer is known to be an adult.
+    who = writer(a)
+    kind = triage.danger_kind(ctx.texts, child_writer=who == "child")
+    replies.append(("utter_crisis", {"lines": said.crisis_lines(who, kind, ctx.now)}))
     conv.crisis_lines_given = True
     if conv.consent:
         return None
@@ -226,8 +238,8 @@ def _safety_check(ctx: _Context, replies: List[Reply]) -> Optional[List[Reply]]:
     # the lines, and nothing else this turn, so that a 「はい」 answers this question.
     conv.done += ["danger_check", "distress_line"]
     conv.awaiting = "danger_check"
-    adult = a.facts.stage in ("youth", "adult") or a.user_role == "supporter"
-    return replies + said.thank_once(a, conv) + [("utter_danger_check", {"lines": said.crisis_lines(child=not adult)})]
+    lines = said.crisis_lines(writer(a), "unsure", ctx.now)  # the kind of danger is not known yet
+    return replies + said.thank_once(a, conv) + [("utter_danger_check", {"lines": lines})]
 
 
 # --- 4. to 6. the conversation itself -----------------------------------------------------------------
@@ -293,7 +305,7 @@ def _add_notes(ctx: _Context, replies: List[Reply]) -> List[Reply]:
     emergency and crisis lines, if any): the triage reads English, the responses are Japanese."""
     a, conv = ctx.a, ctx.conv
     if a.facts.distress and not a.crisis and conv.once("distress_line"):
-        line = catalog.format_crisis_line("child_sos" if ctx.easy or a.facts.stage == "child" else "yorisoi")
+        line = catalog.format_crisis_line("child_sos" if ctx.easy else "yorisoi", ctx.now)
         names = [name for name, _ in replies]
         at = names.index("utter_thanks_for_sharing") + 1 if "utter_thanks_for_sharing" in names else 0
         replies.insert(at, ("utter_distress_line", {"line": line}))

@@ -95,7 +95,7 @@ class ActionAssessCarer(Action):
         texts, positions = user_messages(tracker)
         turn = take_turn(conv, texts, message_of(tracker))
         ref = carry_out(tracker.sender_id, turn, positions)
-        style = "easy" if turn.easy else "standard"
+        style = turn.style
         for response, values in fill_ref(turn.replies, ref):
             # The style goes with each reply: the slot is set after the replies are rendered (bot.rasa.nlg).
             dispatcher.utter_message(response=response, speech_style=style, **values)

@@ -9,7 +9,7 @@ slots); ``lexicon`` loads the words (data/lexicon/); ``danger_model`` is the lea
 from bot.triage.ages import find_ages, kanji_number
 from bot.triage.assess import Assessment, assess  # the name `assess` is the function, not the module
 from bot.triage.combine import Facts, read_facts
-from bot.triage.danger import danger_evidence, danger_words
+from bot.triage.danger import danger_evidence, danger_kind, danger_words
 from bot.triage.message import MessageFacts, read_message
 from bot.triage.routing import CARER_TYPE_ORDER, MAX_DESTINATIONS, OLDER_RELATIVES, carer_types, destinations
 
@@ -23,6 +23,7 @@ __all__ = [
     "assess",
     "carer_types",
     "danger_evidence",
+    "danger_kind",
     "danger_words",
     "destinations",
     "find_ages",

@@ -18,6 +18,8 @@ _CRISIS = compile_patterns(lx.CRISIS)
 _HANDLED = compile_patterns(lx.HANDLED)
 _DISTRESS = compile_patterns(lx.DISTRESS)
 _NOT_CRISIS = re.compile("|".join(f"(?:{p})" for p in lx.NOT_CRISIS))
+_VIOLENCE = compile_patterns(lx.VIOLENCE)
+_CHILD_HARMED = re.compile(lx.CHILD_HARMED)
 
 
 def _without_exaggerations(r: Reading) -> Reading:
@@ -77,3 +79,16 @@ def danger_words(text: str) -> List[str]:
                 found.append(hit.group(0))
             break
     return found[:5]
+
+
+def danger_kind(messages: Sequence[str], child_writer: bool) -> str:
+    """Which kind of danger a crisis is, to choose the lines that fit (data/catalog.yml):
+    "medical" (call 119 first), "harm_to_child", "violence_at_home" or "self" (the default: wanting
+    to die or to disappear, self-harm, or a danger the words do not name)."""
+    readings = [_without_exaggerations(Reading.of(m)) for m in messages if m and m.strip()]
+    if any(danger(r)[1] for r in readings):
+        return "medical"
+    if any(any_match(_VIOLENCE, r) for r in readings):
+        harmed_child = child_writer or any(_CHILD_HARMED.search(r.surface) for r in readings)
+        return "harm_to_child" if harmed_child else "violence_at_home"
+    return "self"

@@ -166,6 +166,8 @@ EMERGENCY = _words("EMERGENCY")
 HANDLED = _words("HANDLED")
 DISTRESS = _words("DISTRESS")
 NOT_CRISIS = _words("NOT_CRISIS")
+VIOLENCE = _words("VIOLENCE")
+CHILD_HARMED = _regex("CHILD_HARMED")
 
 _unread = set(_DATA) - {name for name, value in globals().items() if name.isupper()}
 if _unread:

@@ -116,7 +116,8 @@ def test_a_medical_emergency_is_told_to_call_119_first_once(store):
     c = Conversation("emergency")
     first = c.say("ばあちゃんが おふろで しずんでた。ひきあげたけど いきしてるか わからない")
     assert [m["response"] for m in first][:2] == ["utter_emergency", "utter_crisis"]
-    assert "119" in first[0]["line"] and "119" in first[1]["lines"]
+    # 119 alone first, in its own short message; then at most one line, not the whole list (issue 14).
+    assert "119" in first[0]["line"] and len(first[1]["lines"].splitlines()) == 1 and "119" not in first[1]["lines"]
     assert "utter_emergency" not in [m["response"] for m in c.say("はい")]
     # A danger sign that is not a medical emergency keeps the crisis lines first, without the 119 advice.
     assert [m["response"] for m in Conversation("no-119").say("もう全部終わりにしたい")][0] == "utter_crisis"
