@@ -30,13 +30,13 @@ def destinations(a: Assessment, conv: Conversation, easy: bool) -> List[Reply]:
     replies: List[Reply] = [("utter_destinations_intro", {})]
     for dest_id in new:
         d = catalog.destination(dest_id)
-        what = d.get("what_easy") if easy and d.get("what_easy") else d["what"]
         contact = catalog.contact_text(dest_id)
-        replies.append(("utter_destination", {
-            "name": d["name"],
-            "what": what + (f"（{contact}）" if contact else ""),
-            "measures": "・".join(_support_measures(d.get("measures") or [])),
-        }))
+        if easy:  # a child: the name with its reading, what the place does for a child, no measure numbers
+            name, what, measures = d.get("name_easy") or d["name"], d.get("what_easy") or d["what"], ""
+        else:
+            name, what, measures = d["name"], d["what"], "・".join(_support_measures(d.get("measures") or []))
+        replies.append(("utter_destination", {"name": name, "what": what + (f"（{contact}）" if contact else ""),
+                                              "measures": measures}))
     conv.destinations_given.extend(new)
     return replies
 

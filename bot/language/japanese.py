@@ -8,6 +8,7 @@ lower case) only in the copy that MeCab reads and in each token's lemma, so that
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
@@ -144,3 +145,32 @@ def _tokenize(text: str) -> Tuple[JaToken, ...]:
 def reading(text: str, max_chars: Optional[int] = None) -> str:
     """Return the hiragana reading of ``text`` (unknown words keep their surface)."""
     return "".join(t.reading for t in tokenize(text, max_chars))
+
+
+# One romaji syllable (Hepburn and the common kunrei spellings); a doubled consonant is folded first.
+_SYLLABLE = r"(?:(?:ky|gy|sh|ch|ny|hy|by|py|my|ry|ts|j|f|[kgsztdnhbpmyrwv])?[aiueo]|n(?![aiueoy]))"
+_ROMAJI_WORD = re.compile(f"(?:{_SYLLABLE})+")
+_DOUBLED = re.compile(r"([kgstdpbcfhjmrz])\1|t(?=ch)")
+_LATIN_WORDS = re.compile(r"[a-z]+")
+_HAS_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+
+
+def romaji_as_kana(text: str) -> Optional[str]:
+    """Japanese typed in romaji, as kana (「haha ga byouki de」 -> 「はは が びょうき で」), or None.
+
+    Only a message without Japanese characters, of at least two words, 85 % of which are romaji
+    syllables, is taken for romaji: English ("my mom is sick") is left as it is. The conversion is
+    jaconv's; what the person wrote is kept as written everywhere else (the transcript).
+    """
+    t = unicodedata.normalize("NFKC", text or "").lower()
+    if _HAS_JAPANESE.search(t):
+        return None
+    words = _LATIN_WORDS.findall(t)
+    if len(words) < 2:
+        return None
+    romaji = sum(bool(_ROMAJI_WORD.fullmatch(_DOUBLED.sub(r"\1", w))) for w in words)
+    if romaji < 0.85 * len(words):
+        return None
+    import jaconv
+
+    return jaconv.alphabet2kana(t)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import FrozenSet, Optional, Tuple
 
+from bot.language import japanese
 from bot.language.textmatch import Reading, any_match, compile_patterns
 from bot.triage import ages, danger, subject, work
 from bot.triage import lexicon as lx
@@ -93,8 +94,9 @@ def _conditions(r: Reading) -> FrozenSet[str]:
 
 @functools.lru_cache(maxsize=4096)
 def read_message(text: str, asked_age: bool = False) -> MessageFacts:
-    """Read one message (see read_facts); ``asked_age``: it answers the bot's age question."""
-    r = Reading.of(text)
+    """Read one message (see read_facts); ``asked_age``: it answers the bot's age question.
+    Japanese typed in romaji is read as kana (bot.language.japanese.romaji_as_kana)."""
+    r = Reading.of(japanese.romaji_as_kana(text) or text)
     roles = subject.role_words(r)
     declined = subject.declines(r)
     crisis, emergency = danger.danger(r)
