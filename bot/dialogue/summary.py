@@ -17,7 +17,9 @@ _LABELS = {
     "needs": {
         "place": "居場所", "peers": "同じ立場の人との交流", "eat": "食事の場", "money": "お金の困りごと",
         "food": "食べ物の困りごと", "work": "仕事", "parenting": "子育て", "kaigo_hoken": "介護保険",
-        "disability_service": "障害福祉サービス", "rest": "休息", "study": "学業",
+        "disability_service": "障害福祉サービス", "rest": "休息", "study": "学業", "transport": "移動・送迎",
+        "wheelchair": "車いす", "child_minding": "子どもの預かり", "work_ready": "就労準備", "helping": "支える側に",
+        "school_staff": "学校の教職員", "training": "研修・啓発", "many_problems": "複合的な課題",
     },
     "stage": {"child": "18歳未満（小中高生）", "youth": "18〜39歳", "adult": "40歳以上"},
     "role": {"carer": "本人", "employer": "事業者・職場", "supporter": "支援者・周りの人", "other": "その他"},

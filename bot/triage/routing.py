@@ -56,11 +56,32 @@ def _need_section(facts: Facts) -> Optional[str]:
     return None
 
 
+# Routes of the plan reached by what a person asks for (issue 14), in the order they are added.
+ROUTES = {
+    "transport": ("shogai_fukushi",),       # 6-3-6-7 福祉有償運送
+    "wheelchair": ("shogai_fukushi",),      # 6-3-6-5 車いすの貸出
+    "child_minding": ("family_support",),   # 6-3-5-5 ファミリーサポート
+    "work_ready": ("seikatsu_fukushi",),    # 6-3-5-6 就労準備
+    "helping": ("chiiki_kyosei", "fukushi_somu"),  # 6-3-5-1 鎌倉共生サポーター
+    "school_staff": ("kyoiku_center",),     # 6-3-3-1 教職員の研修
+    "training": ("fukushi_somu",),          # 6-1-1-2, 6-3-1-1 理解の促進・研修
+    "many_problems": ("fukushi_somu",),     # 6-2-1-1, 6-3-2-1 複合的な課題
+}
+
+
+def _routes(out: List[str], facts: Facts) -> None:
+    for need, ids in ROUTES.items():
+        if need in facts.needs:
+            _add(out, *ids)
+
+
 def _for_others(facts: Facts) -> List[str]:
     """Someone who cares for nobody: the place they asked about, by topic, or none."""
     out: List[str] = []
     c, n = facts.conditions, facts.needs
     _add(out, *facts.named)
+    if n & {"helping", "school_staff", "training"}:
+        _routes(out, facts)  # someone who wants to help, or to learn to notice carers
     if "disability_service" in n or "disability" in c:
         _add(out, "shogai_fukushi")
     elif "kaigo_hoken" in n or "dementia" in c:
@@ -124,4 +145,5 @@ def destinations(facts: Facts, types: List[str]) -> List[str]:
     _by_condition(out, facts, young)
     _by_need(out, facts, young, youth)
     _add(out, *facts.named)
+    _routes(out, facts)
     return out[:MAX_DESTINATIONS]

@@ -21,3 +21,18 @@ def test_a_child_shielding_a_sibling_from_a_violent_parent_is_in_danger_and_a_yo
     a = triage.assess(["おとうさんがお酒を飲むと暴れて、弟をなぐろうとするから私がかばってる。中1です"])
     assert a.crisis and "young_carer" in a.carer_types
     assert triage.danger_kind(["おとうさんがお酒を飲むと暴れて、弟をなぐろうとするから私がかばってる。中1です"], True) == "harm_to_child"
+
+
+@pytest.mark.parametrize("text, route", [
+    ("父が車いすなんですが、車いすを借りられるところはありますか。母の介護もしています", "shogai_fukushi"),
+    ("障害のある妹の通院の送迎が大変です。福祉有償運送って使えますか", "shogai_fukushi"),
+    ("小学校の担任をしています。クラスにヤングケアラーがいるかもしれず、気づき方を学びたい", "kyoiku_center"),
+    ("ケアラーの人を支えたいです。ボランティアできますか", "chiiki_kyosei"),
+    ("介護と子育てのダブルケアで、いろいろな問題が重なっています。40代です", "fukushi_somu"),
+    ("母の介護をしています。下の子を少しの間あずけられるところはありますか", "family_support"),
+])
+def test_every_route_of_the_plan_can_be_reached(text, route):
+    from bot.triage import routing
+
+    facts = triage.read_facts([text])
+    assert route in routing.destinations(facts, routing.carer_types(facts))
