@@ -15,6 +15,13 @@ Reply = Tuple[str, Dict[str, Any]]
 # carried out the SaveHandoff effect that creates the hand-off.
 HANDOFF_REF = "{ref}"
 NO_CONTACT_TEXT = "連絡先は、鎌倉市のホームページか市役所の総合案内でご確認いただけます"
+NO_CONTACT_TEXT_EASY = "がっこうの せんせいや ほけんしつの せんせいに「ここに つないで ほしい」と いっても いいよ"
+
+
+def name_of(dest_id: str, easy: bool) -> str:
+    """A destination's name; for a child, with its reading (data/catalog.yml: name_easy)."""
+    d = catalog.destination(dest_id)
+    return (d.get("name_easy") if easy else None) or d["name"]
 
 
 def fill_ref(replies: List[Reply], ref: str) -> List[Reply]:
@@ -32,7 +39,7 @@ def destinations(a: Assessment, conv: Conversation, easy: bool) -> List[Reply]:
         d = catalog.destination(dest_id)
         contact = catalog.contact_text(dest_id)
         if easy:  # a child: the name with its reading, what the place does for a child, no measure numbers
-            name, what, measures = d.get("name_easy") or d["name"], d.get("what_easy") or d["what"], ""
+            name, what, measures = name_of(dest_id, True), d.get("what_easy") or d["what"], ""
         else:
             name, what, measures = d["name"], d["what"], "・".join(_support_measures(d.get("measures") or []))
         replies.append(("utter_destination", {"name": name, "what": what + (f"（{contact}）" if contact else ""),
@@ -65,10 +72,11 @@ def thank_once(a: Assessment, conv: Conversation) -> List[Reply]:
     return [] if a.crisis else [("utter_thanks_for_sharing", {})]
 
 
-def contact_info(a: Assessment) -> List[Reply]:
-    """Where the person can get in touch themselves (they did not want a hand-off)."""
-    return [("utter_contact_info", {"name": catalog.destination(dest_id)["name"],
-                                    "contact": catalog.contact_text(dest_id) or NO_CONTACT_TEXT})
+def contact_info(a: Assessment, easy: bool = False) -> List[Reply]:
+    """Where the person can get in touch themselves (they did not want a hand-off); a child is told
+    what a child can do (ask a teacher or the school nurse) where the city has no contact filled in."""
+    fallback = NO_CONTACT_TEXT_EASY if easy else NO_CONTACT_TEXT
+    return [("utter_contact_info", {"name": name_of(dest_id, easy), "contact": catalog.contact_text(dest_id) or fallback})
             for dest_id in a.handoff_destinations or ["fukushi_somu"]]
 
 

@@ -168,11 +168,11 @@ def _answer_consent(ctx: _Context) -> Optional[List[Reply]]:
     # 「いいえ」 starts like 「いいよ」: read a no before a yes.
     if ctx.intent == "deny" or _NO.match(ctx.text):
         ctx.conv.consent = "no"
-        return [("utter_handoff_declined", {})] + said.contact_info(ctx.a)
+        return [("utter_handoff_declined", {})] + said.contact_info(ctx.a, ctx.easy)
     if ctx.intent == "affirm" or _YES.match(ctx.text):
         ctx.conv.consent, ctx.conv.awaiting, ctx.create_handoff = "yes", "contact", True
         first = handoff_destinations(ctx.a)[0]
-        return [("utter_handoff_done", {"ref": HANDOFF_REF, "name": catalog.destination(first)["name"]}),
+        return [("utter_handoff_done", {"ref": HANDOFF_REF, "name": said.name_of(first, ctx.easy)}),
                 ("utter_ask_contact", {})]
     return None
 
@@ -295,7 +295,7 @@ def _destinations(ctx: _Context, replies: List[Reply]) -> List[Reply]:
     out = ([(kind, {})] if conv.once(kind) else []) + new
     if not conv.consent and a.handoff_destinations:
         conv.consent, conv.awaiting = "asked", "consent"
-        out.append(("utter_ask_consent", {"name": catalog.destination(a.handoff_destinations[0])["name"]}))
+        out.append(("utter_ask_consent", {"name": said.name_of(a.handoff_destinations[0], ctx.easy)}))
     return out
 
 

@@ -15,7 +15,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-STYLES = ("easy", "standard")
+STYLES = ("easy", "standard", "plain")
 
 
 class StyledResponses(TemplatedNaturalLanguageGenerator):

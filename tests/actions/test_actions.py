@@ -61,8 +61,9 @@ def test_a_child_gives_her_grade():
         "utter_destination",
         "utter_ask_consent",
     ]
-    assert messages[2]["name"] == "こども家庭相談課"
-    assert messages[3]["name"] == "こども家庭相談課"
+    # A child sees the section's name with its reading, and no measure numbers (issue 14).
+    assert messages[2]["name"].startswith("こども家庭相談課（") and messages[2]["measures"] == ""
+    assert messages[3]["name"] == messages[2]["name"]
 
 
 def test_crisis_is_flagged_and_lines_given_once():
