@@ -8,7 +8,7 @@ RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.installed
 FINGERPRINT := models/.fingerprint
 # What a trained model depends on: retrain only when one of these changes.
-TRAIN_INPUTS = config.yml domain.yml $(shell find data/nlu data/rules data/stories bot/language -type f \( -name '*.yml' -o -name '*.py' \) | sort) bot/rasa/tokenizer.py bot/rasa/selector.py bot/rasa/policy.py
+TRAIN_INPUTS = config.yml domain.yml $(shell find data/nlu data/faq data/rules data/stories bot/language -type f \( -name '*.yml' -o -name '*.py' \) | sort) bot/rasa/tokenizer.py bot/rasa/selector.py bot/rasa/policy.py
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2

@@ -37,7 +37,8 @@ def test_a_child_is_answered_in_easy_japanese_and_asked_her_grade(live_stack):
 def test_crisis_lines_come_first(live_stack):
     sender = f"t-{uuid.uuid4().hex}"
     texts = _texts(live_stack.say(sender, "かいごにつかれて、もう消えてしまいたい"))
-    assert "0120-0-78310" in texts[0] and "110" in texts[0], texts
+    # The writer's age is not known: a line for everyone, the children's line among at most three (issue 14).
+    assert "0120-0-78310" in texts[0] and len([t for t in texts[0].splitlines() if t.startswith("・")]) <= 3, texts
     assert live_stack.slots(sender)["crisis"] is True
 
 

@@ -173,4 +173,6 @@ def romaji_as_kana(text: str) -> Optional[str]:
         return None
     import jaconv
 
-    return jaconv.alphabet2kana(t)
+    # Japanese is written without spaces: 「shinu hodo isogashii」 must read 「しぬほどいそがしい」, as the
+    # lexicon's exaggerations (死ぬほど) are written, not 「しぬ ほど」.
+    return re.sub(r"(?<=[\u3040-\u30ff]) +(?=[\u3040-\u30ff])", "", jaconv.alphabet2kana(t))

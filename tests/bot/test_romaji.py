@@ -7,9 +7,10 @@ from bot.language.japanese import romaji_as_kana
 
 
 @pytest.mark.parametrize("text, kana", [
-    ("haha ga byouki de mainichi gohan tsukutteru", "はは が びょうき で まいにち ごはん つくってる"),
-    ("mou shinitai", "もう しにたい"),
-    ("Otouto no sewa shiteru", "おとうと の せわ してる"),
+    ("haha ga byouki de mainichi gohan tsukutteru", "ははがびょうきでまいにちごはんつくってる"),
+    ("mou shinitai", "もうしにたい"),
+    ("Otouto no sewa shiteru", "おとうとのせわしてる"),
+    ("shinu hodo isogashii kedo genki desu", "しぬほどいそがしいけどげんきです"),
 ])
 def test_romaji_is_read_as_kana(text, kana):
     assert romaji_as_kana(text) == kana
@@ -27,4 +28,8 @@ def test_english_and_japanese_are_left_as_they_are(text):
 def test_the_triage_reads_a_romaji_story_and_a_romaji_danger():
     a = triage.assess(["haha ga byouki de mainichi gohan tsukutteru. otouto no sewa mo shiteru"])
     assert a.carer_types and {"mother", "sibling"} <= a.facts.relations
-    assert triage.assess(["mou shinitai"]).crisis
+    assert triage.assess(["mou shinitai"]).crisis  # by the learned reader, which reads romaji itself
+
+
+def test_an_exaggeration_in_romaji_is_not_a_danger():
+    assert not triage.assess(["shinu hodo isogashii kedo genki desu"]).crisis
