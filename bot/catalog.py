@@ -85,11 +85,6 @@ def format_lines(lines: List[Dict[str, Any]], now: Optional[dt.datetime] = None)
     return "\n".join(_line_text(x, now) for x in lines)
 
 
-def format_crisis_lines(child: bool) -> str:
-    """Return the crisis lines as short text lines: name, number, hours."""
-    return "\n".join(_line_text(line) for line in crisis_lines(child))
-
-
 def format_crisis_line(line_id: str, now: Optional[dt.datetime] = None) -> str:
     """Return one crisis line (by its id in the catalog) as a short text line."""
     return _line_text(line(line_id), now)

@@ -85,9 +85,10 @@ def danger_kind(messages: Sequence[str], child_writer: bool) -> str:
     """Which kind of danger a crisis is, to choose the lines that fit (data/catalog.yml):
     "medical" (call 119 first), "harm_to_child", "violence_at_home" or "self" (the default: wanting
     to die or to disappear, self-harm, or a danger the words do not name)."""
-    readings = [_without_exaggerations(Reading.of(m)) for m in messages if m and m.strip()]
-    if any(danger(r)[1] for r in readings):
+    written = [Reading.of(m) for m in messages if m and m.strip()]
+    if any(danger(r)[1] for r in written):  # danger() removes exaggerations and denials itself
         return "medical"
+    readings = [_without_exaggerations(r) for r in written]
     if any(any_match(_VIOLENCE, r) for r in readings):
         harmed_child = child_writer or any(_CHILD_HARMED.search(r.surface) for r in readings)
         return "harm_to_child" if harmed_child else "violence_at_home"
