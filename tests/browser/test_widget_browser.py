@@ -60,6 +60,33 @@ def _send(page, text):
     page.wait_for_function("() => document.querySelector('.kc-typing').textContent === ''")
 
 
+PERSONAS = [
+    # (file, what the person writes, a number that must be shown, a number that must not be shown)
+    ("widget-child.png", "しょうがく5ねんです。ママが びょうきで、まいにち おとうとの ごはんを つくってる", None, None),
+    ("widget-adult-danger.png", "52歳の会社員です。母の介護がもう限界で、今夜で全部終わりにしたいと思っています", "0570-783-556", "0120-0-78310"),
+    ("widget-employer.png", "従業員30人の工務店の社長です。社員が親の介護で休みがちで、会社として何ができますか", None, None),
+]
+
+
+@pytest.mark.parametrize("shot, text, shown, not_shown", PERSONAS, ids=[p[0] for p in PERSONAS])
+def test_three_people_are_answered_each_in_their_own_words(world, browser, shot, text, shown, not_shown):
+    """A 小学生 gets やさしい日本語, an adult in danger the lines for adults, an employer polite Japanese
+    (issue 14); the screenshots are docs/screenshots/widget-*.png."""
+    page = _page(browser, world, width=390, height=844)
+    _open(page)
+    _send(page, text)
+    said = "\n".join(page.locator(".kc-bot").all_inner_texts())
+    easy = "よ。" in said or "ね。" in said or "だいじょうぶ" in said
+    if shot == "widget-child.png":
+        assert easy and "いただけますか" not in said, said
+    else:
+        assert "いただけ" in said or "ください" in said, said  # polite, not the children's register
+    if shown:
+        assert shown in said and not_shown not in said, said
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / shot))
+
+
 def test_send_receive_and_the_first_message_says_how_to_erase(world, browser):
     page = _page(browser, world)
     _open(page)
@@ -186,29 +213,3 @@ def _phone_and_accessibility(browser, world):
     _send(desktop, "部下が親の介護で休みがちです。会社として何ができますか")
     desktop.screenshot(path=str(SHOTS / "widget-desktop.png"))
 
-
-PERSONAS = [
-    # (file, what the person writes, a number that must be shown, a number that must not be shown)
-    ("widget-child.png", "しょうがく5ねんです。ママが びょうきで、まいにち おとうとの ごはんを つくってる", None, None),
-    ("widget-adult-danger.png", "52歳の会社員です。母の介護がもう限界で、今夜で全部終わりにしたいと思っています", "0570-783-556", "0120-0-78310"),
-    ("widget-employer.png", "従業員30人の工務店の社長です。社員が親の介護で休みがちで、会社として何ができますか", None, None),
-]
-
-
-@pytest.mark.parametrize("shot, text, shown, not_shown", PERSONAS, ids=[p[0] for p in PERSONAS])
-def test_three_people_are_answered_each_in_their_own_words(world, browser, shot, text, shown, not_shown):
-    """A 小学生 gets やさしい日本語, an adult in danger the lines for adults, an employer polite Japanese
-    (issue 14); the screenshots are docs/screenshots/widget-*.png."""
-    page = _page(browser, world, width=390, height=844)
-    _open(page)
-    _send(page, text)
-    said = "\n".join(page.locator(".kc-bot").all_inner_texts())
-    easy = "よ。" in said or "ね。" in said or "だいじょうぶ" in said
-    if shot == "widget-child.png":
-        assert easy and "いただけますか" not in said, said
-    else:
-        assert "いただけ" in said or "ください" in said, said  # polite, not the children's register
-    if shown:
-        assert shown in said and not_shown not in said, said
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / shot))
