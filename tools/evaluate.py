@@ -123,10 +123,14 @@ def score(cases: List[Dict[str, Any]], results: List[Dict[str, Any]]) -> Dict[st
         lines_safe += not want and got_lines(got)
         fp += have and not want
         fn += want and not have
-        if not all(checks.values()) or want != have:
+        unfit = bool(want and exp.get("danger") and got.get("bot_texts") is not None
+                     and not lines_fit(exp, got["bot_texts"]))
+        if not all(checks.values()) or want != have or unfit:
             misses.append({"id": case["id"], "turns": case["turns"], "expected": exp,
-                           "got": {k: v for k, v in got.items() if k != "bot_texts"},
-                           "failed": [k for k, v in checks.items() if not v] + (["crisis"] if want != have else [])})
+                           "got": {**{k: v for k, v in got.items() if k != "bot_texts"},
+                                   "lines_shown": _numbers(got.get("bot_texts") or [])},
+                           "failed": [k for k, v in checks.items() if not v] + (["crisis"] if want != have else [])
+                           + (["lines"] if unfit else [])})
     return {
         "conversations": n,
         "carer_types_accuracy": ok["carer_types"] / n,

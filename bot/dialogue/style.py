@@ -14,6 +14,8 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # Someone who writes about their own child or grandchild is an adult, whatever the child's age
 # (a grandmother whose grandchild cares for her, a parent of a small child with a disability).
 _OWN_CHILDREN = {"child", "grandchild"}
+# A husband, a wife, a parent-in-law: an adult's family, unless an age or a grade says otherwise.
+_ADULTS_FAMILY = {"spouse", "parent_in_law"}
 
 
 def writer(a: Assessment) -> str:
@@ -21,18 +23,19 @@ def writer(a: Assessment) -> str:
 
     The writer, not the person described, decides the register (issue 14): a teacher or a
     grandparent writing about a child is an adult. Hiragana alone is a weak sign: it makes a
-    child only of a carer or a supporter whose age is not known otherwise, and never of someone
-    who writes about their own children.
+    child only of a writer whose age is not known otherwise, and never of someone who writes
+    about their own children, a spouse or in-laws, or who works.
     """
     f = a.facts
     if a.user_role == "employer" or f.professional or f.relations & _OWN_CHILDREN:
         return "adult"
-    if a.user_role == "carer":
+    if a.user_role != "supporter":  # a supporter's stage is the child described, not the writer's
         if f.stage == "child":
             return "child"
         if f.stage in ("youth", "adult"):
             return "adult"
-        return "child" if f.childlike else "unknown"
+    if f.relations & _ADULTS_FAMILY or (f.working is True and not f.student):
+        return "adult"  # in work, not a pupil's side job; a husband, a mother-in-law: a grown-up
     if a.user_role == "supporter":  # a child worried about a friend, not a teacher about a pupil
         return "child" if f.childlike else "adult"
     return "child" if f.childlike else "unknown"

@@ -20,6 +20,11 @@ _CARING_VERBS = re.compile(lx.CARING_VERBS)
 _STRONG_CARE = re.compile(lx.STRONG_CARE)
 _INTERPRETING = re.compile(lx.INTERPRETING)
 _CHILD_DESCRIBED = re.compile(lx.CHILD_DESCRIBED)
+_CARED_BY_CHILD = re.compile(lx.CARED_BY_CHILD)
+# Who may care for a writer who is the person cared for (a mother in chemotherapy, a grandmother after a stroke).
+_CARED_FOR_BY = {"child", "grandchild", "sibling"}
+# An age this high, written by a supporter who describes a child, is the supporter's own.
+_SUPPORTERS_OWN_AGE = 40
 # Conditions that alone do not make care: speaking another language, a cold, a first worry about development.
 _WEAK_CONDITIONS = {"foreign", "weak_illness", "development"}
 
@@ -136,12 +141,15 @@ def _cares(facts: Facts, seen: _Seen, everything: str) -> bool:
     someone = bool(facts.relations) or seen.employer or seen.supporter or seen.boss
     if seen.not_caring:  # 「家族の介護とかはしていません」 is said plainly: believe it
         return False
-    if facts.receiving_care and not seen.receiver_condition:
-        return False
+    describes_another = seen.supporter or seen.intro or seen.employer or seen.boss
+    if facts.receiving_care and not seen.receiver_condition and not describes_another:
+        return False  # the writer is cared for; 「手伝ってもらえる仕組み」 asked by a coach is for the pupil
     if not someone and not _CARING_VERBS.search(everything):
         return False  # 「車いすで一人暮らし」: one's own needs, nobody cared for
     if strong and someone:
         return True
+    if (seen.employer or seen.boss) and _STRONG_CARE.search(everything):
+        return True  # an employer asking about carers in general (「ビジネスケアラーの研修を」): the staff who care
     if seen.care_words and (someone or strong or _STRONG_CARE.search(everything)):
         return True
     return bool("foreign" in facts.conditions and _INTERPRETING.search(everything))
@@ -169,6 +177,8 @@ def _role(facts: Facts, employer: bool, supporter: bool) -> str:
 def _conclude(facts: Facts, seen: _Seen) -> None:
     """Decide care, role, stage and work from the whole conversation."""
     everything = " ".join(seen.parts)
+    if _CARED_BY_CHILD.search(everything) and facts.relations <= _CARED_FOR_BY and not seen.self_care:
+        seen.supporter = True  # 「中2の娘が家事を全部やってくれて」: the writer is cared for; the child cares
     facts.care = _cares(facts, seen, everything) and not _parenting_only(facts, seen)
     if (facts.carer_age or 0) >= 70 and facts.relations & {"spouse", "sibling", "parent", "mother", "father"}:
         facts.conditions.add("elderly")  # 老老介護: both are older
@@ -176,11 +186,12 @@ def _conclude(facts: Facts, seen: _Seen) -> None:
     own_family = seen.self_ref or seen.self_care
     facts.role = _role(
         facts,
-        employer=seen.employer or (seen.boss and not own_family),
+        employer=seen.employer or (seen.boss and not own_family and not seen.intro),  # a principal's 研修 is a school's
         supporter=(seen.supporter and not seen.self_care) or ((seen.mention or seen.intro) and not own_family),
     )
-    if facts.role in ("supporter", "employer") and facts.stage is None and _CHILD_DESCRIBED.search(everything):
-        facts.stage = "child"  # a supporter writing about a pupil: the carer is a child
+    if (facts.role in ("supporter", "employer") and _CHILD_DESCRIBED.search(everything)
+            and (facts.stage is None or (facts.role == "supporter" and (facts.carer_age or 0) >= _SUPPORTERS_OWN_AGE))):
+        facts.stage = "child"  # a supporter writing about a pupil: the carer is a child, not the teacher of 45
     facts.student = facts.student or facts.stage == "child"
     job = seen.job_without_intro if facts.role == "supporter" else seen.job
     # A side job counts as work only for someone who is not a student.

@@ -20,6 +20,8 @@ _DISTRESS = compile_patterns(lx.DISTRESS)
 _NOT_CRISIS = re.compile("|".join(f"(?:{p})" for p in lx.NOT_CRISIS))
 _VIOLENCE = compile_patterns(lx.VIOLENCE)
 _CHILD_HARMED = re.compile(lx.CHILD_HARMED)
+_HARM_BY_WRITER = re.compile(lx.HARM_BY_WRITER)
+_A_CHILD = re.compile(lx.A_CHILD)
 
 
 def _without_exaggerations(r: Reading) -> Reading:
@@ -90,6 +92,8 @@ def danger_kind(messages: Sequence[str], child_writer: bool) -> str:
         return "medical"
     readings = [_without_exaggerations(r) for r in written]
     if any(any_match(_VIOLENCE, r) for r in readings):
-        harmed_child = child_writer or any(_CHILD_HARMED.search(r.surface) for r in readings)
+        everything = " ".join(r.surface for r in readings)
+        harmed_child = (child_writer or any(_CHILD_HARMED.search(r.surface) for r in readings)
+                        or bool(_HARM_BY_WRITER.search(everything) and _A_CHILD.search(everything)))
         return "harm_to_child" if harmed_child else "violence_at_home"
     return "self"

@@ -147,6 +147,7 @@ ADULT_STAGE = _words("ADULT_STAGE")
 SCHOOL_OF_OTHERS = _regex("SCHOOL_OF_OTHERS")
 STUDENT = _regex("STUDENT")
 NOT_A_STUDENT = _regex("NOT_A_STUDENT")
+CARED_BY_CHILD = _regex("CARED_BY_CHILD")
 CHILD_DESCRIBED = _regex("CHILD_DESCRIBED")
 
 # --- Working? (work.yml) ---------------------------------------------------------
@@ -168,6 +169,8 @@ DISTRESS = _words("DISTRESS")
 NOT_CRISIS = _words("NOT_CRISIS")
 VIOLENCE = _words("VIOLENCE")
 CHILD_HARMED = _regex("CHILD_HARMED")
+HARM_BY_WRITER = _regex("HARM_BY_WRITER")
+A_CHILD = _regex("A_CHILD")
 
 _unread = set(_DATA) - {name for name, value in globals().items() if name.isupper()}
 if _unread:

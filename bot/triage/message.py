@@ -133,7 +133,7 @@ def read_message(text: str, asked_age: bool = False) -> MessageFacts:
         stage=ages.grade_stage(r),
         child_hint=ages.child_hint(r),
         student=ages.is_student(r),
-        working=None if declined else work.working(r),
+        working=work.working(subject.without_declines(r) if declined else r),
         # 「保育士をしています」: a supporter's own job says nothing of the carer's.
         # For a supporter, the work of the person described counts, whoever is the subject.
         working_anyone=work.working(subject.without_own_job(r) if roles.intro else r, anyone=True),

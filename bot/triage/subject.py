@@ -8,7 +8,7 @@ words (data/lexicon/roles.yml) and from who the subject of a clause is (data/lex
 from __future__ import annotations
 
 import re
-from typing import Iterable, NamedTuple
+from typing import Iterable, List, NamedTuple
 
 from bot.language.textmatch import Pattern_, Reading, any_match, compile_patterns
 from bot.triage import lexicon as lx
@@ -27,6 +27,12 @@ _SELF_SUBJECT = re.compile(lx.SELF_SUBJECT)
 _SELF_REFERENCE = re.compile(lx.SELF_REFERENCE)
 _FIRST_PERSON = re.compile(lx.FIRST_PERSON)
 _DECLINE = re.compile(lx.DECLINE)
+
+# A decline is a short sentence of its own, or names what the bot asked about.
+_DECLINE_ALONE = 3  # characters left besides the decline and polite filler
+_FILLER = re.compile(r"すみません|すいません|ごめんなさい|ごめん|申し訳(ない|ありません)|ちょっと|あまり|です|ます|ません|[、,…・ 　〜ー~wｗ笑]")
+_ASKED_TOPIC = re.compile(r"年齢|歳|年|学年|仕事|しごと|名前|なまえ|連絡|電話|それ|ちょっと|パス")
+_SENTENCES = re.compile(r"[。！？!?\n]+")
 
 # How far back a clause reaches from a word, at most, in characters.
 _CLAUSE = 25
@@ -68,8 +74,23 @@ def without_own_job(r: Reading) -> Reading:
 
 
 def declines(r: Reading) -> bool:
-    """The writer declines to answer (「言いたくない」「ひみつ」)."""
-    return bool(_DECLINE.search(r.surface))
+    """The writer declines to answer (「言いたくない」「ひみつ」「年齢はちょっと…」): a sentence that is
+    only that, or that names what the bot asked. 「職場では言いづらい」 is about something else."""
+    return bool(declining_sentences(r.surface))
+
+
+def declining_sentences(text: str) -> List[str]:
+    """The sentences of ``text`` that decline to answer."""
+    return [s for s in _SENTENCES.split(text) if _DECLINE.search(s)
+            and (len(_FILLER.sub("", _DECLINE.sub("", s))) <= _DECLINE_ALONE or _ASKED_TOPIC.search(s))]
+
+
+def without_declines(r: Reading) -> Reading:
+    """The message with its declining sentences blanked: 「年齢や仕事は言いたくない」 says no work."""
+    text = r.surface
+    for sentence in declining_sentences(text):
+        text = text.replace(sentence, "\u3000" * len(sentence))
+    return Reading.of(text)
 
 
 def names_the_writer(r: Reading) -> bool:
