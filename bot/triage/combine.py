@@ -21,6 +21,7 @@ _STRONG_CARE = re.compile(lx.STRONG_CARE)
 _INTERPRETING = re.compile(lx.INTERPRETING)
 _CHILD_DESCRIBED = re.compile(lx.CHILD_DESCRIBED)
 _CARED_BY_CHILD = re.compile(lx.CARED_BY_CHILD)
+_BEREAVED = re.compile(lx.BEREAVED)
 # Who may care for a writer who is the person cared for (a mother in chemotherapy, a grandmother after a stroke).
 _CARED_FOR_BY = {"child", "grandchild", "sibling"}
 # An age this high, written by a supporter who describes a child, is the supporter's own.
@@ -141,6 +142,8 @@ def _cares(facts: Facts, seen: _Seen, everything: str) -> bool:
     someone = bool(facts.relations) or seen.employer or seen.supporter or seen.boss
     if seen.not_caring:  # 「家族の介護とかはしていません」 is said plainly: believe it
         return False
+    if _helps_others(facts, seen, everything):
+        return False
     describes_another = seen.supporter or seen.intro or seen.employer or seen.boss
     if facts.receiving_care and not seen.receiver_condition and not describes_another:
         return False  # the writer is cared for; 「手伝ってもらえる仕組み」 asked by a coach is for the pupil
@@ -153,6 +156,18 @@ def _cares(facts: Facts, seen: _Seen, everything: str) -> bool:
     if seen.care_words and (someone or strong or _STRONG_CARE.search(everything)):
         return True
     return bool("foreign" in facts.conditions and _INTERPRETING.search(everything))
+
+
+def _helps_others(facts: Facts, seen: _Seen, everything: str) -> bool:
+    """Someone who wants to help carers or to learn about them (a volunteer, a neighbourhood
+    association, a principal planning a training) and cares for nobody of their own now: a carer who
+    has lost the person they cared for (「母を見送りました」) counts among them."""
+    if not facts.needs & {"helping", "training"} or seen.supporter or seen.employer:
+        return False
+    if _CHILD_DESCRIBED.search(everything):
+        return False  # a school nurse asking about a pupil who cares
+    own = seen.self_ref or seen.self_care
+    return not own or bool(_BEREAVED.search(everything))
 
 
 def _parenting_only(facts: Facts, seen: _Seen) -> bool:

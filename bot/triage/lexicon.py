@@ -148,6 +148,7 @@ SCHOOL_OF_OTHERS = _regex("SCHOOL_OF_OTHERS")
 STUDENT = _regex("STUDENT")
 NOT_A_STUDENT = _regex("NOT_A_STUDENT")
 CARED_BY_CHILD = _regex("CARED_BY_CHILD")
+BEREAVED = _regex("BEREAVED")
 CHILD_DESCRIBED = _regex("CHILD_DESCRIBED")
 
 # --- Working? (work.yml) ---------------------------------------------------------
