@@ -54,10 +54,6 @@ def _sender() -> str:
     return f"t-{uuid.uuid4().hex}"
 
 
-def _bot_fault(why: str):
-    return pytest.mark.xfail(strict=True, reason=f"bot misbehaviour: {why}")
-
-
 # (route, the first message, the answer to the age question or None when the bot should not ask it)
 ROUTE_CASES = [
     pytest.param("transport", "母が人工透析を受けていて、通院の足がなくて困っています。福祉タクシーのようなものはありますか",
@@ -74,23 +70,15 @@ ROUTE_CASES = [
     pytest.param("training", "ケアマネジャーとして、ヤングケアラーに気づくための研修を受けたいです", None, id="training"),
     pytest.param("many_problems", "母の認知症と息子の不登校が重なって、悩みがいくつもあって整理できません",
                  "50歳、自営業です", id="many_problems"),
-    # Realistic wordings the bot gets wrong (see the reasons).
-    pytest.param("work_ready", "母の看病で大学をやめてから家にいます。働く準備をどこで手伝ってもらえますか", "24歳、いまは無職です",
-                 id="work_ready-after-nursing-a-parent",
-                 marks=_bot_fault("看病 is not read as care (user_role other, no destination): the bot asks 「いまどんなことで"
-                                  "お困りか」 instead of the age, again after 「24歳、いまは無職です」, and never names 生活福祉課")),
+    # Realistic wordings the bot once got wrong (issue 14's live tests found them).
+    pytest.param("work_ready", "母の看病で大学をやめてから家にいます。働く準備をどこで手伝ってもらえますか", None,
+                 id="work_ready-after-nursing-a-parent"),
     pytest.param("helping", "退職して時間ができたので、介護している人を地域で支えたいと思っています", None,
-                 id="helping-a-retired-volunteer",
-                 marks=_bot_fault("someone who wants to support carers is read as a carer (「介護している人」) and asked "
-                                  "their age instead of being told of 地域共生課・福祉総務課")),
+                 id="helping-a-retired-volunteer"),
     pytest.param("helping", "ボランティアとして、家族を介護している人を手伝う活動に参加したいです", None,
-                 id="helping-as-a-volunteer",
-                 marks=_bot_fault("read as a carer (user_role supporter, carer_types carer): only 福祉総務課 with "
-                                  "the carer explanation and a hand-off question; 地域共生課 is missing")),
+                 id="helping-as-a-volunteer"),
     pytest.param("training", "町内会で、家族を介護している人への理解を深める研修会を企画しています", None,
-                 id="training-for-a-neighbourhood",
-                 marks=_bot_fault("the organiser of a training is read as a carer and asked their age; "
-                                  "福祉総務課 is not named")),
+                 id="training-for-a-neighbourhood"),
 ]
 
 
@@ -198,8 +186,6 @@ def test_a_grandchild_who_looks_after_her_grandmother_is_a_young_carer(live_stac
     assert "こども家庭相談課" in reply, reply
 
 
-@pytest.mark.xfail(strict=True, reason="bot misbehaviour: 「仕事をしたことがありません」 is read as working: business_carer, "
-                   "and the age question in the standard register offers 「40代」 to a writer who may be a child")
 def test_a_carer_who_has_never_worked_is_not_a_working_carer(live_stack):
     sender = _sender()
     reply = _say(live_stack, sender, "兄の世話をずっと続けてきて仕事をしたことがありません。働く準備をどう始めればいいか分からないです")
@@ -209,8 +195,6 @@ def test_a_carer_who_has_never_worked_is_not_a_working_carer(live_stack):
     assert "40代" not in reply, reply
 
 
-@pytest.mark.xfail(strict=True, reason="bot misbehaviour: a carer who says her job is nurse (「看護師をしています」) "
-                   "becomes user_role supporter, as if a professional wrote about someone else")
 def test_a_carer_who_works_as_a_nurse_stays_a_carer(live_stack):
     sender = _sender()
     _say(live_stack, sender, "親の介護と小さい子の育児が重なって、もう手が回りません")
@@ -220,8 +204,6 @@ def test_a_carer_who_works_as_a_nurse_stays_a_carer(live_stack):
     assert "fukushi_somu" in slots["handoff_destinations"]
 
 
-@pytest.mark.xfail(strict=True, reason="bot misbehaviour: a neighbourhood association officer (「自治会の役員」) is read "
-                   "as an employer: 商工課 first, with the explanation for employers")
 def test_a_neighbourhood_association_planning_training_is_not_an_employer(live_stack):
     sender = _sender()
     reply = _say(live_stack, sender, "自治会の役員です。ケアラーのことを住民に知ってもらう啓発の研修をしたいです")

@@ -30,7 +30,9 @@ _DECLINE = re.compile(lx.DECLINE)
 
 # A decline is a short sentence of its own, or names what the bot asked about.
 _DECLINE_ALONE = 3  # characters left besides the decline and polite filler
-_FILLER = re.compile(r"すみません|すいません|ごめんなさい|ごめん|申し訳(ない|ありません)|ちょっと|あまり|です|ます|ません|[、,…・ 　〜ー~wｗ笑]")
+_FILLER = re.compile(
+    r"すみません|すいません|ごめんなさい|ごめん|申し訳(ない|ありません)|ちょっと|あまり|です|ます|ません|[、,…・ 　〜ー~wｗ笑]"
+)
 _ASKED_TOPIC = re.compile(r"年齢|歳|年|学年|仕事|しごと|名前|なまえ|連絡|電話|それ|ちょっと|パス")
 _SENTENCES = re.compile(r"[。！？!?\n]+")
 
