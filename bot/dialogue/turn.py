@@ -220,7 +220,8 @@ def _crisis(ctx: _Context, replies: List[Reply]) -> Optional[List[Reply]]:
     # The lines for who is writing and for the danger (at most three, the most fitting first); the
     # children's line is among them unless the writer is known to be an adult.
     who = writer(a)
-    kind = triage.danger_kind(ctx.texts, child_writer=who == "child")
+    # Violence in a home where a child cares (a teacher about a pupil, a neighbour): a child is harmed.
+    kind = triage.danger_kind(ctx.texts, child_writer=who == "child" or a.facts.stage == "child")
     replies.append(("utter_crisis", {"lines": said.crisis_lines(who, kind, ctx.now)}))
     conv.crisis_lines_given = True
     if conv.consent:

@@ -97,9 +97,10 @@ def read_message(text: str, asked_age: bool = False) -> MessageFacts:
     """Read one message (see read_facts); ``asked_age``: it answers the bot's age question.
 
     Japanese typed in romaji is read as kana (bot.language.japanese.romaji_as_kana) for the story:
-    who, for whom, why, what is needed. Danger is read from the message as written, as before: in
-    kana the lexicon's exaggerations, written in kanji (死ぬほど忙しい), do not match, and the learned
-    reader already reads romaji (measured: the kana raised blind set 4's false flags from 0.132 to 0.145).
+    who, for whom, why, what is needed. Danger is read from the message as written first: in kana the
+    lexicon's exaggerations, written in kanji (死ぬほど忙しい), do not match (measured: reading every
+    message's kana raised blind set 4's false flags from 0.132 to 0.145). A romaji message, which the
+    written lexicon cannot read at all, is read in kana too (issue 14's blind set missed one otherwise).
     """
     written = Reading.of(text)
     kana = japanese.romaji_as_kana(text)
@@ -107,6 +108,8 @@ def read_message(text: str, asked_age: bool = False) -> MessageFacts:
     roles = subject.role_words(r)
     declined = subject.declines(r)
     crisis, emergency = danger.danger(written)
+    if kana and not crisis:  # romaji: the lexicon reads its kana too (「chichi ni mainichi tatakareru」)
+        crisis, emergency = danger.danger(r)
     return MessageFacts(
         crisis=crisis,
         emergency=emergency,
