@@ -14,6 +14,7 @@ from bot.language import japanese
 from bot.language.textmatch import Reading, any_match, compile_patterns
 from bot.triage import lexicon as lx
 
+_ADULT_LIFE = re.compile(lx.ADULT_LIFE)
 _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 _AGE = re.compile(lx.AGE)
@@ -226,6 +227,8 @@ def is_childlike(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     if len(letters) < 12:  # too short to tell (「言いたくない」)
         return False
+    if _ADULT_LIFE.search(text):
+        return False  # hiragana about a husband, a grandchild, a pension or housework as one's job
     hira = sum(1 for c in letters if "\u3041" <= c <= "\u309f")
     kanji = sum(1 for c in letters if "\u4e00" <= c <= "\u9fff")
     return hira / len(letters) > 0.8 and kanji <= 2

@@ -150,6 +150,7 @@ NOT_A_STUDENT = _regex("NOT_A_STUDENT")
 CARED_BY_CHILD = _regex("CARED_BY_CHILD")
 BEREAVED = _regex("BEREAVED")
 CHILD_DESCRIBED = _regex("CHILD_DESCRIBED")
+ADULT_LIFE = _regex("ADULT_LIFE")
 
 # --- Working? (work.yml) ---------------------------------------------------------
 WORKING = _words("WORKING")
