@@ -22,6 +22,7 @@ _INTERPRETING = re.compile(lx.INTERPRETING)
 _CHILD_DESCRIBED = re.compile(lx.CHILD_DESCRIBED)
 _CARED_BY_CHILD = re.compile(lx.CARED_BY_CHILD)
 _BEREAVED = re.compile(lx.BEREAVED)
+_DEFINITION = re.compile(lx.DEFINITION_QUESTION)
 # Who may care for a writer who is the person cared for (a mother in chemotherapy, a grandmother after a stroke).
 _CARED_FOR_BY = {"child", "grandchild", "sibling"}
 # An age this high, written by a supporter who describes a child, is the supporter's own.
@@ -144,6 +145,10 @@ def _cares(facts: Facts, seen: _Seen, everything: str) -> bool:
         return False
     if _helps_others(facts, seen, everything):
         return False
+    if _DEFINITION.search(everything) and not facts.relations - {"relative"} and not seen.self_ref:
+        return False  # 「ケアラーってどういう人のこと？」 asks what the word means
+    if (seen.employer or seen.boss) and facts.relations and (facts.conditions or seen.care_words):
+        return True  # an employer writing about an employee's family: the employee cares
     describes_another = seen.supporter or seen.intro or seen.employer or seen.boss
     if facts.receiving_care and not seen.receiver_condition and not describes_another:
         return False  # the writer is cared for; 「手伝ってもらえる仕組み」 asked by a coach is for the pupil
@@ -202,7 +207,9 @@ def _conclude(facts: Facts, seen: _Seen) -> None:
     facts.role = _role(
         facts,
         employer=seen.employer or (seen.boss and not own_family and not seen.intro),  # a principal's 研修 is a school's
-        supporter=(seen.supporter and not seen.self_care) or ((seen.mention or seen.intro) and not own_family),
+        supporter=(seen.supporter and not seen.self_care) or ((seen.mention or seen.intro) and not own_family)
+        or bool(seen.intro and not seen.self_care and "child" not in facts.relations
+                and _CHILD_DESCRIBED.search(everything)),  # 「弟の」 of a pupil, not the teacher's own son
     )
     if (facts.role in ("supporter", "employer") and _CHILD_DESCRIBED.search(everything)
             and (facts.stage is None or (facts.role == "supporter" and (facts.carer_age or 0) >= _SUPPORTERS_OWN_AGE))):
