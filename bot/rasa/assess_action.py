@@ -7,6 +7,7 @@ utters them, and saves the state back into the slots that changed. Runs in the a
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 from typing import Any, Dict, List, Tuple
@@ -15,7 +16,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import catalog
 from bot.dialogue import Conversation, Message, RecordDanger, SaveHandoff, StoreContact, Turn, fill_ref, take_turn
+from bot.dialogue.replies import crisis_lines
 from bot.handoff.store import Store
 from bot.triage import danger_model
 
@@ -78,6 +81,11 @@ def carry_out(sender_id: str, turn: Turn, positions: List[int]) -> str:
     return conv.handoff_ref
 
 
+def conv_style(tracker: Tracker) -> str:
+    """The register the conversation was last answered in ("plain" before any)."""
+    return tracker.slots.get("speech_style") or "plain"
+
+
 class ActionAssessCarer(Action):
     """Assess who is writing and where to go; set the four slots; ask, guide, hand off."""
 
@@ -93,7 +101,14 @@ class ActionAssessCarer(Action):
             dispatcher.utter_message(response="utter_handoff_unknown")
             conv.forget_handoff()
         texts, positions = user_messages(tracker)
-        turn = take_turn(conv, texts, message_of(tracker))
+        try:
+            turn = take_turn(conv, texts, message_of(tracker))
+        except Exception as e:  # noqa: BLE001 - a person must never be left without an answer
+            # Nothing is stored or changed; the type only is logged (a message may hold personal data).
+            logger.error("the turn could not be read (%s): answered with the safety check", type(e).__name__)
+            lines = crisis_lines("unknown", "unsure", dt.datetime.now(catalog.JST))
+            dispatcher.utter_message(response="utter_danger_check", speech_style=conv_style(tracker), lines=lines)
+            return []
         ref = carry_out(tracker.sender_id, turn, positions)
         style = turn.style
         for response, values in fill_ref(turn.replies, ref):

@@ -152,3 +152,19 @@ def test_an_answer_that_looks_like_a_question_is_read_as_an_answer():
     events, messages = _run(Tracker.from_dict(state))
     assert "utter_faq/what_is_business_carer" not in [m["response"] for m in messages]
     assert SlotSet("carer_types", ["youth_carer", "business_carer"]) in events
+
+
+def test_a_turn_that_cannot_be_read_gets_the_safety_check_and_changes_nothing(monkeypatch, caplog):
+    # A fault in the reading (once, a regular expression with two groups) must not leave a person
+    # without an answer: the safety check with the general lines, nothing stored, no text logged.
+    import bot.rasa.assess_action as action
+
+    def broken(*args, **kwargs):
+        raise TypeError("お母さんが病気で")  # an error message may carry the person's words
+
+    monkeypatch.setattr(action, "take_turn", broken)
+    events, messages = _run(_tracker("tracker_child_grade.json"))
+    assert events == []
+    assert [m["response"] for m in messages] == ["utter_danger_check"]
+    assert "0120-279-338" in messages[0]["lines"]  # よりそいホットライン, for anyone, from the catalog
+    assert "TypeError" in caplog.text and "お母さん" not in caplog.text
