@@ -95,3 +95,33 @@ def contact_text(dest_id: str) -> str:
     contact = destination(dest_id).get("contact") or {}
     labels = {"phone": "電話", "hours": "受付", "address": "場所", "url": "ホームページ"}
     return " / ".join(f"{labels[k]}：{v}" for k, v in contact.items() if v and k in labels)
+
+
+# --- Live chat: staff join a conversation (issue 15) ---------------------------------------------
+
+def live_chat() -> Dict[str, Any]:
+    """The live chat's settings: hours per section, notices, staff phrases (data/catalog.yml: live_chat)."""
+    return load().get("live_chat") or {}
+
+
+def live_hours(section: str) -> Optional[Dict[str, Any]]:
+    """A section's hours for the live chat ({"text", "open"}), or None when the city has not set them."""
+    hours = (live_chat().get("hours") or {}).get(section)
+    return hours if hours and hours.get("open") else None
+
+
+def live_open(section: str, now: dt.datetime) -> bool:
+    """Whether the section's staff can answer in the chat at ``now``: False when no hours are set."""
+    hours = live_hours(section)
+    return bool(hours) and is_open(hours, now)
+
+
+def live_notice(kind: str, easy: bool, section_name: str) -> str:
+    """The notice the person sees when staff join ("joined"), hand back ("left") or went away ("away")."""
+    notice = (live_chat().get("notices") or {})[kind]
+    return notice["easy" if easy else "standard"].format(section=section_name)
+
+
+def staff_phrases() -> List[Dict[str, str]]:
+    """The staff's quick replies, each with its adult and easy wording."""
+    return list(live_chat().get("phrases") or [])

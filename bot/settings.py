@@ -95,6 +95,13 @@ class Settings:
     conversation_retention_days: int = 30
     delivery_retention_hours: int = 24
     retention_interval_seconds: float = 24 * 3600.0
+    # Live chat (issue 15): how recent a message makes a conversation "live", and the e-mail to a duty
+    # address when a conversation shows a danger sign (no personal content; off while SMTP_HOST is "").
+    live_window_minutes: int = 10
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
+    duty_email: str = ""
     # Data the city edits, and the learned reader of danger.
     catalog_path: str = str(ROOT / "data" / "catalog.yml")
     danger_model_dir: str = str(ROOT / "models" / "danger")
@@ -120,7 +127,7 @@ class Settings:
             values[field.name] = readers[kind](env, field.name.upper(), field.default)
         if values["staff_max_login_failures"] < 1:
             raise SettingsError("STAFF_MAX_LOGIN_FAILURES must be at least 1")
-        for name in ("actions_port", "web_port"):
+        for name in ("actions_port", "web_port", "smtp_port"):
             if not 0 < values[name] < 65536:
                 raise SettingsError(f"{name.upper()} must be a port number (1-65535), not {values[name]}")
         return cls(**values)

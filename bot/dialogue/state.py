@@ -35,6 +35,8 @@ class Conversation:
     handoff_ref: the reference of this conversation's hand-off, once created.
     contact_tries: unreadable contacts so far (the bot asks again once).
     danger_recorded: why the conversation is a crisis was given to the hand-off store.
+    staff: the section whose member of staff holds the conversation (issue 15); while set, the bot is
+      silent: the messages are read and stored, and staff answer. "" when the bot answers.
     """
 
     asked: List[str] = dataclasses.field(default_factory=list)
@@ -47,6 +49,7 @@ class Conversation:
     handoff_ref: str = ""
     contact_tries: int = 0
     danger_recorded: bool = False
+    staff: str = ""
 
     @classmethod
     def from_slots(cls, slots: Mapping[str, Any]) -> Conversation:
@@ -70,6 +73,7 @@ class Conversation:
             handoff_ref=str(slots.get("handoff_ref") or ""),
             contact_tries=int(slots.get("contact_tries") or 0),
             danger_recorded=bool(slots.get("danger_recorded")),
+            staff=slots.get("staff") if isinstance(slots.get("staff"), str) else "",
         )
 
     def to_slots(self) -> Dict[str, Any]:

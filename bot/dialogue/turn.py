@@ -115,8 +115,11 @@ def take_turn(conversation: Conversation, texts: Sequence[str], message: Message
     text = unicodedata.normalize("NFKC", message.text or "").strip().lower()
     ctx = _Context(a, conv, message, message.intent, conv.awaiting, text, easy_japanese(a), texts,
                    now or dt.datetime.now(catalog.JST))
-    conv.awaiting = ""
     _decide_crisis(ctx)
+    if conv.staff:  # a member of staff holds the conversation: they answer, the bot only reads
+        conv.crisis = a.crisis
+        return Turn([], conv, _effects(ctx, texts), a)
+    conv.awaiting = ""
     replies = _add_notes(ctx, _steps(ctx))
     if len(message.text or "") > MAX_CHARS:
         replies.insert(0, ("utter_too_long", {}))
@@ -173,8 +176,20 @@ def _answer_consent(ctx: _Context) -> Optional[List[Reply]]:
         ctx.conv.consent, ctx.conv.awaiting, ctx.create_handoff = "yes", "contact", True
         first = handoff_destinations(ctx.a)[0]
         return [("utter_handoff_done", {"ref": HANDOFF_REF, "name": said.name_of(first, ctx.easy)}),
-                ("utter_ask_contact", {})]
+                *_live_chat(ctx, first), ("utter_ask_contact", {})]
     return None
+
+
+def _live_chat(ctx: _Context, section: str) -> List[Reply]:
+    """Whether a member of the section's staff may answer in this chat (issue 15): offered only within
+    the hours the city set in the catalog; outside them, when they can; nothing when none are set."""
+    hours = catalog.live_hours(section)
+    if not hours:
+        return []
+    name = said.name_of(section, ctx.easy)
+    if catalog.live_open(section, ctx.now):
+        return [("utter_live_offer", {"name": name})]
+    return [("utter_live_hours", {"name": name, "hours": hours.get("text", "")})]
 
 
 def _answer_contact(ctx: _Context) -> Optional[List[Reply]]:

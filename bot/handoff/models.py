@@ -247,3 +247,40 @@ def visible(query: Query, staff: Staff) -> Query:
 def own(session: Session, ref: str, conversation_id: str) -> Optional[Handoff]:
     """The hand-off ``ref`` if this conversation created it: a conversation changes only its own case."""
     return session.query(Handoff).filter_by(ref=ref, conversation_id=conversation_id).first()
+
+
+class LiveHold(Base):
+    """A member of staff holding a live conversation (issue 15): the bot is silent while it is held.
+
+    One row per conversation, kept after the hand-back (``released_at``) so that the widget's last
+    notice and the console's history stay readable. ``last_seen`` is the staff page's heartbeat:
+    a hold not seen for the configured time is released by the web app (bot.web.live).
+    """
+
+    __tablename__ = "live_holds"
+    conversation_id = sa.Column(sa.String(255), primary_key=True)
+    section = sa.Column(sa.String(64), nullable=False)
+    username = sa.Column(sa.String(64), nullable=False)
+    since = sa.Column(sa.Float, nullable=False)  # seconds since the epoch, as the tracker's events
+    last_seen = sa.Column(sa.Float, nullable=False)
+    released_at = sa.Column(sa.Float, index=True)
+
+
+class LiveSent(Base):
+    """A staff message, by the id its page gave it: sent to the conversation once, however often posted."""
+
+    __tablename__ = "live_sent"
+    __table_args__ = (sa.UniqueConstraint("conversation_id", "client_id"),)
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False)
+    client_id = sa.Column(sa.String(64), nullable=False)
+    at = sa.Column(sa.Float, nullable=False)
+
+
+class CrisisNotice(Base):
+    """A conversation with a danger sign that staff were told of (console and, if configured, e-mail), once."""
+
+    __tablename__ = "crisis_notices"
+    conversation_id = sa.Column(sa.String(255), primary_key=True)
+    at = sa.Column(sa.Float, nullable=False)
+    mailed = sa.Column(sa.Boolean, nullable=False, default=False)

@@ -63,12 +63,15 @@ def run(store: Store, transcripts: Transcripts, periods: Optional[Periods] = Non
     """Delete everything past its period, once; return the counts (no personal data)."""
     periods = periods or Periods.from_settings()
     summary = store.purge(periods.handoff_days, periods.delivery_hours, periods.login_seconds)
-    events = transcripts.delete(summary.pop("conversations"))
+    deleted_cases = summary.pop("conversations")
+    store.forget_live(list(deleted_cases))
+    events = transcripts.delete(deleted_cases)
     # Conversations with no hand-off left: counted per month of their start, then deleted.
     idle = transcripts.idle_conversations(now() - dt.timedelta(days=periods.conversation_days))
     kept = store.handoff_conversations()
     gone = {sid: first for sid, first in idle.items() if sid not in kept}
     store.archive_counts(Counter(dt.datetime.utcfromtimestamp(first).strftime("%Y-%m") for first in gone.values() if first))
+    store.forget_live(list(gone))  # holds, sent ids and crisis notices of the conversations deleted
     events += transcripts.delete(list(gone))
     summary.update(conversations=len(gone), events=events)
     store.record_retention(summary)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.handoff.accounts import AccountStore
 from bot.handoff.danger import DangerStore
 from bot.handoff.housekeeping import Housekeeping
+from bot.handoff.live import LiveStore
 from bot.handoff.migrate import SchemaError
 from bot.handoff.models import (
     COORDINATING_SECTION,
@@ -63,7 +64,7 @@ def new_ref() -> str:
     return "KC-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
 
 
-class Store(DangerStore, AccountStore, Housekeeping):
+class Store(DangerStore, AccountStore, Housekeeping, LiveStore):
     """All reads and writes of hand-offs, accounts, notes and the audit log."""
 
     def create_handoff(

@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from typing import Any, Callable, Dict, List, Optional
 
 import sqlalchemy as sa
 
 from bot.settings import load
+
+
+def live_key(conversation_id: str) -> str:
+    """The console's name of a conversation (its URL, the audit log): a hash of the widget's id, which
+    is the person's key to their chat and is never shown to staff."""
+    return hashlib.sha256(("live:" + conversation_id).encode("utf-8")).hexdigest()[:24]
+
+
+def _turn(type_name: str, timestamp: Optional[float], data: Optional[str]) -> Dict[str, Any]:
+    """One user or bot event as the console shows it: who wrote it (the person, the bot, a member of
+    staff of a section, or the system's notice), the text and the time."""
+    event = json.loads(data or "{}")
+    text = event.get("text") or ""
+    if type_name == "user" and text.startswith("/"):
+        text = {"/affirm": "はい", "/deny": "いいえ"}.get(text, text)  # a button
+    live = (event.get("metadata") or {}).get("live") if type_name == "bot" else None
+    who = {"staff": "staff", "notice": "notice"}.get(live or "", type_name)
+    meta = event.get("metadata") or {}
+    return {"who": who, "text": text, "at": dt.datetime.utcfromtimestamp(timestamp) if timestamp else None,
+            "section": meta.get("section", "") if live else "", "author": meta.get("username", "") if live == "staff" else ""}
 
 
 class Transcripts:
@@ -33,20 +54,53 @@ class Transcripts:
                 rows = c.execute(query, {"sid": conversation_id}).fetchall()
         except sa.exc.OperationalError:  # no tracker store yet
             return []
-        turns = []
+        return [_turn(type_name, timestamp, data) for type_name, timestamp, data in rows]
+
+    def turns_after(self, conversation_id: str, after: int = 0) -> List[Dict[str, Any]]:
+        """The turns after the event ``after`` (its id in the tracker store), each with its ``id``: the
+        order every Rasa instance wrote them in, so that a reader that keeps the last id misses none and
+        sees none twice."""
+        query = sa.text(
+            "SELECT id, type_name, timestamp, data FROM events WHERE sender_id = :sid AND id > :after "
+            "AND type_name IN ('user', 'bot') ORDER BY id"
+        )
+        try:
+            with self.engine.connect() as c:
+                rows = c.execute(query, {"sid": conversation_id, "after": after}).fetchall()
+        except sa.exc.OperationalError:
+            return []
+        return [{"id": i, **_turn(type_name, timestamp, data)} for i, type_name, timestamp, data in rows]
+
+    def active_since(self, since: float) -> Dict[str, float]:
+        """{conversation id: time of its last event} of the conversations with an event after ``since``."""
+        query = sa.text("SELECT sender_id, MAX(timestamp) FROM events WHERE timestamp > :t GROUP BY sender_id")
+        try:
+            with self.engine.connect() as c:
+                return {sid: last for sid, last in c.execute(query, {"t": since}).fetchall()}
+        except sa.exc.OperationalError:
+            return {}
+
+    def live_state(self, conversation_id: str) -> Dict[str, Any]:
+        """What the live list shows of a conversation: its last slots (crisis, carer types, the hand-off's
+        reference, who holds it) and its last user message with the time it was written."""
+        query = sa.text("SELECT type_name, timestamp, data FROM events WHERE sender_id = :sid "
+                        "AND type_name IN ('user', 'bot', 'slot') ORDER BY id")
+        state: Dict[str, Any] = {"crisis": False, "carer_types": [], "handoff_ref": "", "staff": "", "speech_style": "",
+                                 "last_user": "", "last_user_at": None, "last_bot_at": None}
+        try:
+            with self.engine.connect() as c:
+                rows = c.execute(query, {"sid": conversation_id}).fetchall()
+        except sa.exc.OperationalError:
+            return state
         for type_name, timestamp, data in rows:
             event = json.loads(data or "{}")
-            text = event.get("text") or ""
-            if type_name == "user" and text.startswith("/"):
-                text = {"/affirm": "はい", "/deny": "いいえ"}.get(text, text)  # a button
-            turns.append(
-                {
-                    "who": type_name,
-                    "text": text,
-                    "at": dt.datetime.utcfromtimestamp(timestamp) if timestamp else None,
-                }
-            )
-        return turns
+            if type_name == "slot" and event.get("name") in ("crisis", "carer_types", "handoff_ref", "staff", "speech_style"):
+                state[event["name"]] = event.get("value") or state[event["name"]].__class__()
+            elif type_name == "user":
+                state["last_user"], state["last_user_at"] = _turn(type_name, timestamp, data)["text"], timestamp
+            elif type_name == "bot":
+                state["last_bot_at"] = timestamp
+        return state
 
     def conversations_by_month(self) -> Dict[str, int]:
         """Return the number of conversations that started in each month (UTC)."""

@@ -23,7 +23,7 @@ from bot.handoff import retention
 from bot.handoff.store import Store
 from bot.handoff.transcripts import Transcripts
 from bot.settings import Settings, load
-from bot.web import admin, auth, cases, console, relay, reports
+from bot.web import admin, auth, cases, console, live, relay, reports
 
 STATIC = Path(__file__).resolve().parent / "static"
 # Stylesheets are files, not <style>: the policy below allows no inline style.
@@ -86,9 +86,16 @@ def create_app(settings: Optional[Settings] = None, store: Optional[Store] = Non
     # X-Forwarded-Proto believed (the client address of the login limiter, https for HSTS).
     app.config.PROXIES_COUNT = settings.web_proxies_count
     app.ctx.console = console.Console.create(settings, store, transcripts)
-    app.ctx.relay = relay.Relay(store, settings.rasa_url)
+    # Live conversations (issue 15): the hub watches what is live; the relay asks it whether staff
+    # hold a conversation before the bot may read a message.
+    app.ctx.live = live.LiveHub(settings, store, transcripts, live.RasaEvents(settings.rasa_url, settings.rasa_auth_token))
+    app.ctx.relay = relay.Relay(store, settings.rasa_url, held=app.ctx.live.relay_held)
+
+    @app.after_server_start
+    async def start_live(app_: Sanic, _loop: object) -> None:
+        app_.add_task(app_.ctx.live.run())
     retention.schedule(app, store, Transcripts(settings.tracker_db_url, archived=store.archived_counts), settings=settings)
-    for area in (auth, cases, reports, admin, console, relay):
+    for area in (auth, cases, reports, admin, console, relay, live):
         app.blueprint(area.blueprint())
 
     @app.middleware("response")

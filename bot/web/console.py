@@ -10,10 +10,11 @@ a guard, through the `Visit` the guard hands them (bot.web.auth).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint, response
@@ -21,6 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import catalog
+from bot.catalog import JST
 from bot.handoff.store import STATUS_LABELS, STATUSES, Store
 from bot.handoff.transcripts import Transcripts
 from bot.settings import Settings
@@ -43,6 +45,14 @@ def destination_name(destination: str) -> str:
     return catalog.load()["destinations"].get(destination, {}).get("name", destination)
 
 
+def jst(when: Optional[dt.datetime], fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time of the stores (UTC, naive or aware) as Japan time for staff (issue 15: the console said UTC)."""
+    if when is None:
+        return ""
+    aware = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return aware.astimezone(JST).strftime(fmt)
+
+
 @dataclass(frozen=True)
 class Console:
     """The console's dependencies, built once per app: every handler of every area reads the same."""
@@ -56,6 +66,7 @@ class Console:
     def create(cls, settings: Settings, store: Store, transcripts: Transcripts) -> Console:
         """Build the console over a hand-off store and the tracker store, with its templates."""
         templates = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+        templates.filters["jst"] = jst
         templates.globals.update(
             sections=sections(),
             status_labels=STATUS_LABELS,
@@ -112,6 +123,11 @@ async def outcomes_js(request: Request) -> HTTPResponse:
     return await response.file(str(TEMPLATES / "staff" / "outcomes.js"))
 
 
+async def live_js(request: Request) -> HTTPResponse:
+    """The live pages' script (issue 15)."""
+    return await response.file(str(TEMPLATES / "staff" / "live.js"), mime_type="application/javascript; charset=utf-8")
+
+
 async def console_css(request: Request) -> HTTPResponse:
     """The console's stylesheet."""
     # A file, not a <style> in the page: the Content-Security-Policy allows no inline style.
@@ -123,5 +139,6 @@ def blueprint() -> Blueprint:
     bp = Blueprint("console_files", url_prefix="/staff/static")
     bp.add_route(chart_js, "/chart.js", methods=["GET"])
     bp.add_route(outcomes_js, "/outcomes.js", methods=["GET"])
+    bp.add_route(live_js, "/live.js", methods=["GET"])
     bp.add_route(console_css, "/console.css", methods=["GET"])
     return bp

@@ -12,7 +12,7 @@ import asyncio
 import json
 import re
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Awaitable, Callable, Dict, Optional, Tuple
 
 import aiohttp
 import sqlalchemy as sa
@@ -33,8 +33,10 @@ CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET
 class Relay:
     """Forward each (sender, message id) to Rasa exactly once."""
 
-    def __init__(self, store: Store, rasa_url: str) -> None:
-        self.store, self.rasa_url = store, rasa_url.rstrip("/")
+    def __init__(self, store: Store, rasa_url: str,
+                 held: Optional[Callable[[str, str], Awaitable[Optional[list]]]] = None) -> None:
+        """``held``: stores a message without the bot while staff hold its conversation (bot.web.live)."""
+        self.store, self.rasa_url, self.held = store, rasa_url.rstrip("/"), held
         self.in_flight: Dict[Tuple[str, str], asyncio.Future] = {}
         self.http: Optional[aiohttp.ClientSession] = None
 
@@ -62,6 +64,11 @@ class Relay:
         future = asyncio.get_event_loop().create_future()
         self.in_flight[key] = future
         try:
+            answer = await self.held(sender, text) if self.held else None
+            if answer is not None:  # staff hold the conversation: stored, not read by the bot
+                self._keep(sender, msg_id, answer)
+                future.set_result(answer)
+                return answer
             if self.http is None:
                 # One connection pool for the app's life: no new TCP handshake per message.
                 self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))

@@ -4,6 +4,7 @@ over HTTP to the web app built in this process."""
 import re
 
 import pytest
+from bot.web.console import jst
 
 PASSWORD = "correct-horse-42"
 
@@ -125,7 +126,7 @@ def test_a_mark_needs_the_csrf_token_and_is_listed_with_author_and_time(console)
     assert [(m["kind"], m["username"], m["note"]) for m in marks] == [("missed", "kodomo1", note)]
     html = s.get(f"/staff/h/{ref}").text
     listed = html.split('class="danger-marks"')[1].split("</ul>")[0]
-    assert "見逃された危険がある" in listed and "kodomo1" in listed and marks[0]["at"].strftime("%Y-%m-%d %H:%M") in listed
+    assert "見逃された危険がある" in listed and "kodomo1" in listed and jst(marks[0]["at"]) in listed  # Japan time (issue 15)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;薬の話は本気だった" in listed and "<script>alert(1)" not in html
     audited = [(e["username"], e["action"], e["detail"]) for e in store.audit_log() if e["ref"] == ref]
     assert ("kodomo1", "danger_mark", "missed") in audited

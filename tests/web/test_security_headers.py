@@ -64,7 +64,8 @@ def test_every_route_sends_the_security_headers(site, routes):
     problems, opened = [], []
     for path, methods in routes:
         # Logged in as an admin, so that the console's pages themselves answer, not a redirect to the login.
-        r = admin.get(path, allow_redirects=False)
+        # A stream of server-sent events stays open: asked for one event only (issue 15).
+        r = admin.get(path + ("?once=1" if path.endswith("/stream") else ""), allow_redirects=False)
         problems += _problems(path, r)
         if "GET" in methods:
             opened.append((path, r.status_code))
@@ -72,7 +73,9 @@ def test_every_route_sends_the_security_headers(site, routes):
             problems += _problems(path, anonymous.request(method, path, allow_redirects=False))
     problems += _problems("/no-such-page", anonymous.get("/no-such-page"))
     assert problems == []
-    assert all(status == 200 for _, status in opened), opened
+    # A live conversation's pages need a conversation happening now (tests/web/test_live.py): a 404 here;
+    # the widget's updates need its sender id: a 400.
+    assert [(p, s) for p, s in opened if s != 200 and not p.startswith("/staff/live/c/") and p != "/chat/updates"] == []
     assert {"/staff/", "/staff/audit", "/staff/export.csv", "/staff/outcomes.csv", f"/staff/h/{site['ref']}", "/demo"} <= {
         p for p, _ in opened}
 
@@ -81,6 +84,7 @@ def test_pages_have_no_inline_script_or_style(site, routes):
     admin = _login(site)
     pages = [p for p, methods in routes if "GET" in methods]
     for path in pages + ["/staff/login"]:
+        path += "?once=1" if path.endswith("/stream") else ""  # a stream of events stays open otherwise
         r = (admin if path != "/staff/login" else site["web"].client()).get(path)
         if not r.headers.get("Content-Type", "").startswith("text/html"):
             continue

@@ -102,9 +102,13 @@
   function render() {
     log.textContent = "";
     state.items.forEach(function (item, i) {
-      var m = el("div", { "class": "kc-msg " + (item.who === "bot" ? "kc-bot" : "kc-user") + (item.pending ? " kc-pending" : "") });
-      var who = el("span", { "class": "kc-sr" }, item.who === "bot" ? "チャットボット：" : "あなた：");
-      m.appendChild(who);
+      var cls = { bot: "kc-bot", user: "kc-user", staff: "kc-staff", notice: "kc-live-notice" }[item.who] || "kc-bot";
+      var m = el("div", { "class": "kc-msg " + cls + (item.pending ? " kc-pending" : "") });
+      if (item.who === "staff") {
+        m.appendChild(el("span", { "class": "kc-from" }, (item.section || "市") + "の職員"));
+      } else {
+        m.appendChild(el("span", { "class": "kc-sr" }, { bot: "チャットボット：", user: "あなた：", notice: "お知らせ：" }[item.who] || ""));
+      }
       appendText(m, item.text || "");
       if (item.pending) { m.appendChild(el("span", { "class": "kc-status" }, "未送信（つながったら自動で送ります）")); }
       log.appendChild(m);
@@ -147,7 +151,7 @@
     var next = pending()[0];
     if (!next) { typing.textContent = ""; return; }
     sending = true;
-    typing.textContent = "チャットボットが入力中…";
+    typing.textContent = state.staff ? "" : "チャットボットが入力中…";
     fetch(SERVER + "/chat/send", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -170,6 +174,7 @@
         });
       }
       save(); render();
+      watch();
       flush();
     }).catch(function () {
       sending = false;
@@ -178,6 +183,32 @@
       if (Date.now() - firstFailureAt >= OFFLINE_AFTER) { showOffline(true); }
       setTimeout(flush, RETRY_MS);
     });
+  }
+
+  // ---- staff who join (issue 15): their messages and notices, each once, in order -------------
+  // The server gives every message after the last id this tab has (kept in sessionStorage), so a
+  // dropped connection, a reload or a restart of the server loses nothing and shows nothing twice.
+  var watching = false;
+  function watch() {
+    if (watching || !state.items.some(function (i) { return i.who === "user" && !i.pending; })) { return; }
+    watching = true;
+    var wait = state.liveAfter ? "" : "&wait=0";
+    fetch(SERVER + "/chat/updates?sender=" + encodeURIComponent(state.sender) + "&after=" + (state.liveAfter || 0) + wait,
+          { credentials: "omit" })
+      .then(function (r) { if (!r.ok) { throw new Error("status " + r.status); } return r.json(); })
+      .then(function (body) {
+        watching = false;
+        (body.messages || []).forEach(function (m) {
+          if (m.id <= (state.liveAfter || 0)) { return; }
+          state.items.push({ who: m.who, text: m.text, section: m.section, id: "live-" + m.id });
+        });
+        state.liveAfter = Math.max(state.liveAfter || 0, body.last || 0);
+        state.staff = body.staff || "";
+        typing.textContent = state.staff ? "" : typing.textContent;
+        save(); render();
+        watch();
+      })
+      .catch(function () { watching = false; setTimeout(watch, RETRY_MS); });
   }
 
   function submit(text, payload) {
@@ -231,6 +262,7 @@
     document.body.appendChild(root);
     render();
     flush();
+    watch();
   }
   if (document.body) { mount(); } else { document.addEventListener("DOMContentLoaded", mount); }
 })();
