@@ -27,7 +27,7 @@ from typing import Any, Dict, List
 import aiohttp
 
 from bot.language import japanese
-from tools import stack
+from tools import bench_live, stack
 from tools.evaluate import load
 
 ROOT = stack.ROOT
@@ -250,6 +250,10 @@ def markdown(r: Dict[str, Any]) -> str:
     for k, v in r["memory_peak_mb"].items():
         rows.append(f"| peak RSS: {k} | {v} MB |")
     rows.append(f"| first answer after start (trained model) | {r['first_answer_s']} s |")
+    if r.get("live"):
+        lv = r["live"]
+        rows.append(f"| staff message to widget, {lv['conversations']} live conversations: p50 / p95 | "
+                    f"{lv['p50_ms']} / {lv['p95_ms']} ms ({lv['messages']} messages, {lv['errors']} errors) |")
     rows.append(f"| training time ({r['training_how']}) | {r['training_s']} s |")
     return "\n".join(rows)
 
@@ -270,7 +274,8 @@ async def measure(quick: bool) -> Dict[str, Any]:
                 # The first calls build TensorFlow's graphs once: warm up before measuring turns.
                 for text in texts[:10]:
                     await one_turn(http, s.rasa_url, "bench-warmup", text)
-            env = {"RASA_URL": s.rasa_url, "HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": s.db_url}
+            env = {"RASA_URL": s.rasa_url, "HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": s.db_url,
+                   "RASA_AUTH_TOKEN": s.token}
             with stack.web_app(env) as web_url:
                 plan = [(1, 20 if quick else 60), (10, 10 if quick else 30), (50, 4 if quick else 10)]
                 result["load"] = [await load_test(s.rasa_url, u, n, convs) for u, n in plan]
@@ -288,6 +293,8 @@ async def measure(quick: bool) -> Dict[str, Any]:
                             await r.read()
                         parse.append(time.perf_counter() - t)
                 result["parse_alone_p50_ms"] = pct(parse, 50)
+                # Issue 15: a staff message to the widget, 10 live conversations (tools/bench_live.py).
+                result["live"] = await bench_live.staff_to_widget(web_url, env["HANDOFF_DB_URL"], 10, 5 if quick else 10)
                 web_port = int(web_url.rsplit(":", 1)[1])
                 memory = {"rasa": peak_rss_mb(s.rasa_pid), "actions": peak_rss_mb(s.actions_pid),
                           "web": peak_rss_mb(_pid_on(web_port))}
@@ -334,7 +341,13 @@ def main(argv=None) -> int:
     p.add_argument("--profile", choices=["default", "scale"], default="default",
                    help="scale: two Rasa instances on PostgreSQL and Redis (make bench-scale)")
     p.add_argument("--only-long", action="store_true", help="only the long-first-message workload (issue 13's targets)")
+    p.add_argument("--only-live", action="store_true", help="only staff -> widget latency (issue 15)")
     args = p.parse_args(argv)
+    if args.only_live:
+        lv = asyncio.run(bench_live.alone(args.quick))
+        print(f"| staff message to widget, {lv['conversations']} live conversations | p50 {lv['p50_ms']} ms, "
+              f"p95 {lv['p95_ms']} ms | {lv['messages']} messages, {lv['errors']} errors |")
+        return 0
     if args.only_long:
         runs = asyncio.run(measure_long(args.quick))
         for lt in runs:

@@ -178,3 +178,18 @@ def web_app(env: Dict[str, str], timeout: float = 30.0, log: Optional[Path] = No
         yield url
     finally:
         _stop(proc)
+
+
+def catalog_with_live_hours(folder: Path, away_minutes: float = 0.15) -> Path:
+    """For tests of issue 15: the city's catalog with live-chat hours set: こども家庭相談課 answers at any hour, 商工課 never."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "data" / "catalog.yml").read_text(encoding="utf-8"))
+    data["live_chat"]["hours"] = {
+        "kodomo_katei_soudan": {"text": "毎日 0時〜24時（試験）", "open": [{"days": "daily", "from": "00:00", "to": "24:00"}]},
+        "shoko": {"text": "毎日 0時〜0時1分（試験）", "open": [{"days": "daily", "from": "00:00", "to": "00:01"}]},
+    }
+    data["live_chat"]["away_minutes"] = away_minutes
+    path = folder / "catalog.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path

@@ -119,7 +119,8 @@ class ActionAssessCarer(Action):
             "carer_types": a.carer_types,
             "user_role": a.user_role,
             "handoff_destinations": a.handoff_destinations,
-            **turn.conversation.to_slots(),
+            # ``staff`` is written by the web app only (bot.web.live, through Rasa's API): never here.
+            **{k: v for k, v in turn.conversation.to_slots().items() if k != "staff"},
             "speech_style": style,
             "facts": a.facts.as_dict(),
         }

@@ -4,6 +4,7 @@ over HTTP to the web app built in this process."""
 import re
 
 import pytest
+
 from bot.web.console import jst
 
 PASSWORD = "correct-horse-42"

@@ -8,102 +8,18 @@ the same with two browser contexts.
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
-from pathlib import Path
-from typing import Any, Dict, List
 
 import pytest
 import requests
-import yaml
 
 from bot.handoff.store import Store
 from tools import stack
+from tools.live_client import PASSWORD, Staff, Widget
 
 pytestmark = pytest.mark.server
 
-PASSWORD = "correct-horse-42"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def live_catalog(folder: Path, away_minutes: float = 0.15) -> Path:
-    """The city's catalog with live-chat hours set: こども家庭相談課 answers at any hour, 商工課 never."""
-    data = yaml.safe_load((ROOT / "data" / "catalog.yml").read_text(encoding="utf-8"))
-    data["live_chat"]["hours"] = {
-        "kodomo_katei_soudan": {"text": "毎日 0時〜24時（試験）", "open": [{"days": "daily", "from": "00:00", "to": "24:00"}]},
-        "shoko": {"text": "毎日 0時〜0時1分（試験）", "open": [{"days": "daily", "from": "00:00", "to": "00:01"}]},
-    }
-    data["live_chat"]["away_minutes"] = away_minutes
-    path = folder / "catalog.yml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-class Widget:
-    """A person in the widget: their random id, the messages sent once each, the last live id seen."""
-
-    def __init__(self, url: str) -> None:
-        self.url, self.sender, self.after, self.shown = url, "w" + uuid.uuid4().hex, 0, []
-
-    def say(self, text: str, msg_id: str = "") -> List[Dict[str, Any]]:
-        body = {"sender": self.sender, "id": msg_id or uuid.uuid4().hex, "text": text}
-        r = requests.post(f"{self.url}/chat/send", json=body, timeout=60)
-        assert r.status_code == 200, r.text
-        return r.json()["messages"]
-
-    def updates(self, wait: bool = True) -> Dict[str, Any]:
-        r = requests.get(f"{self.url}/chat/updates", params={"sender": self.sender, "after": self.after,
-                                                              **({} if wait else {"wait": "0"})}, timeout=40)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        assert all(m["id"] > self.after for m in body["messages"])  # never one already shown
-        self.shown += body["messages"]
-        self.after = max(self.after, body["last"])
-        return body
-
-    def wait_for(self, predicate, timeout: float = 30.0) -> Dict[str, Any]:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            self.updates()
-            found = [m for m in self.shown if predicate(m)]
-            if found:
-                return found[-1]
-        raise AssertionError(f"not shown within {timeout}s: {self.shown}")
-
-
-class Staff:
-    """A member of staff logged in to the console."""
-
-    def __init__(self, url: str, username: str) -> None:
-        self.url, self.s = url, requests.Session()
-        page = self.s.get(f"{url}/staff/login", timeout=10).text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        r = self.s.post(f"{url}/staff/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-                        allow_redirects=False, timeout=30)
-        assert r.status_code == 302, r.text
-        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', self.s.get(f"{url}/staff/", timeout=10).text).group(1)
-
-    def live(self) -> Dict[str, Any]:
-        return self.s.get(f"{self.url}/staff/live.json", timeout=10).json()
-
-    def find(self, predicate, timeout: float = 20.0) -> Dict[str, Any]:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            found = [c for c in self.live()["conversations"] if predicate(c)]
-            if found:
-                return found[0]
-            time.sleep(0.5)
-        raise AssertionError("not in the live list")
-
-    def post(self, key: str, action: str, **form: str) -> requests.Response:
-        return self.s.post(f"{self.url}/staff/live/c/{key}/{action}", data={"csrf_token": self.csrf, **form},
-                           headers={"Accept": "application/json"}, timeout=30)
-
-    def turns(self, key: str, after: int = 0) -> Dict[str, Any]:
-        r = self.s.get(f"{self.url}/staff/live/c/{key}/turns.json", params={"after": after}, timeout=10)
-        assert r.status_code == 200
-        return r.json()
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +30,7 @@ def live(tmp_path_factory, trained_model):
     for user, section in (("kodomo1", "kodomo_katei_soudan"), ("kodomo2", "kodomo_katei_soudan"), ("shoko1", "shoko"),
                           ("somu1", "fukushi_somu")):
         store.add_user(user, PASSWORD, section)
-    env = {"HANDOFF_DB_URL": handoff, "CATALOG_PATH": str(live_catalog(tmp))}
+    env = {"HANDOFF_DB_URL": handoff, "CATALOG_PATH": str(stack.catalog_with_live_hours(tmp))}
     with stack.running(tracker, model=str(trained_model), extra_env=env) as s:
         web_env = {**env, "TRACKER_DB_URL": tracker, "RASA_URL": s.rasa_url, "RASA_AUTH_TOKEN": s.token}
         with stack.web_app(web_env, log=tmp / "web.log") as url:

@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 from bot.handoff.store import Store
 from bot.handoff.transcripts import Transcripts
 from bot.settings import Settings
-from bot.web.live import LiveConversation, LiveHub, RasaEvents
+from bot.web.live_hub import LiveConversation, LiveHub, RasaEvents
 from tools.stack import free_port
 
 
