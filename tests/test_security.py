@@ -184,6 +184,7 @@ def test_rasa_sends_no_cors_headers(live_stack):
     ("bot.rasa.action_server", {"ACTION_SERVER_TOKEN": "CHANGE_ME"}),
     ("bot.rasa.action_server", {"ACTION_SERVER_TOKEN": "short-but-random-a8f3"}),
     ("bot.web", {"TRACKER_READ_DB_URL": "postgresql://kc_console:CHANGE_ME@db.internal:5432/tracker"}),
+    ("bot.web", {"RASA_AUTH_TOKEN": "CHANGE_ME"}),
     ("bot.rasa.action_server", {"HANDOFF_DB_URL": "postgresql://kc_handoff:short@db.internal:5432/handoff"}),
     ("bot.rasa.server", {"RASA_AUTH_TOKEN": "0" * 64, "ACTION_SERVER_TOKEN": "f" * 8 + "a1b2" * 10}),
 ])

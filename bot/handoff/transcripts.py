@@ -29,7 +29,7 @@ def _turn(type_name: str, timestamp: Optional[float], data: Optional[str]) -> Di
     who = {"staff": "staff", "notice": "notice"}.get(live or "", type_name)
     meta = event.get("metadata") or {}
     return {"who": who, "text": text, "at": dt.datetime.utcfromtimestamp(timestamp) if timestamp else None,
-            "section": meta.get("section", "") if live else "", "author": meta.get("username", "") if live == "staff" else ""}
+            "section": meta.get("section", "") if live else "", "author": meta.get("username", "") if live else ""}
 
 
 class Transcripts:

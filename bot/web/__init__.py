@@ -132,7 +132,8 @@ def main() -> None:
     """Run the web app in the foreground on ``WEB_HOST``:``WEB_PORT`` (default 127.0.0.1:8000)."""
     from bot import production
 
-    production.start("web", [], ["HANDOFF_DB_URL", "TRACKER_DB_URL", "TRACKER_READ_DB_URL"])
+    # The web app writes to trackers through Rasa's API (live conversations, issue 15): it needs the token.
+    production.start("web", ["RASA_AUTH_TOKEN"], ["HANDOFF_DB_URL", "TRACKER_DB_URL", "TRACKER_READ_DB_URL"])
     settings = load()
     app = create_app(settings)
     # Behind nginx in production; set WEB_HOST=0.0.0.0 only on purpose.

@@ -139,6 +139,8 @@ def _mine(c: LiveConversation, staff: Staff) -> bool:
 
 def _turn_json(t: Dict[str, Any]) -> Dict[str, Any]:
     who = {"user": "相談者", "bot": "チャットボット", "notice": "お知らせ"}.get(t["who"], "")
+    if t["who"] == "notice" and t["author"]:
+        who = f"お知らせ（{destination_name(t['section'])}・{t['author']}）"
     if t["who"] == "staff":
         who = f"職員（{destination_name(t['section'])}・{t['author']}）"
     return {"id": t["id"], "who": t["who"], "label": who, "text": t["text"], "at": jst(t["at"], "%H:%M:%S")}
@@ -171,8 +173,8 @@ async def conversation_stream(request: Request, visit: Visit, key: str) -> Any:
         loop = asyncio.get_running_loop()
         while time.time() - started < visit.console.settings.staff_idle_seconds:
             turns = await loop.run_in_executor(None, hub.transcripts.turns_after, c.conversation_id, after)
-            hold = hub.watched.get(c.conversation_id)
             if turns:
+                hold = await loop.run_in_executor(None, hub.store.holder, c.conversation_id)  # now, not the hub's last look
                 after = turns[-1]["id"]
                 held_by = (destination_name(hold.section) + "・" + hold.username) if hold else ""
                 await resp.write("data: " + json.dumps({"turns": [_turn_json(t) for t in turns], "held_by": held_by,
@@ -216,7 +218,8 @@ async def join(request: Request, visit: Visit, key: str) -> HTTPResponse:
         name = destination_name(visit.staff.section)
         if catalog.live_chat().get("show_staff_name"):
             name = f"{name}（{visit.staff.username}）"
-        events = [slot_event(visit.staff.section), bot_event(catalog.live_notice("joined", easy, name), "notice", visit.staff.section)]
+        events = [slot_event(visit.staff.section),
+                  bot_event(catalog.live_notice("joined", easy, name), "notice", visit.staff.section, visit.staff.username)]
         await hub.rasa.append(c.conversation_id, events)
         return {"ok": True}
 
@@ -254,7 +257,7 @@ async def leave(request: Request, visit: Visit, key: str) -> HTTPResponse:
             return {"ok": False, "error": "この相談に参加していません。"}
         easy = c.state.get("speech_style") == "easy"
         notice = catalog.live_notice("left", easy, destination_name(visit.staff.section))
-        await hub.rasa.append(c.conversation_id, [slot_event(""), bot_event(notice, "notice", visit.staff.section)])
+        await hub.rasa.append(c.conversation_id, [slot_event(""), bot_event(notice, "notice", visit.staff.section, visit.staff.username)])
         return {"ok": True}
 
     return await _after_action(request, visit, key, act)

@@ -102,6 +102,8 @@ def test_staff_join_talk_and_hand_back(live):
     ref = store.handoff_for_conversation(w.sender)["ref"]
     page = staff.s.get(f"{url}/staff/h/{ref}").text
     assert "職員（こども家庭相談課・kodomo1）" in page and "おみまいの あとで" in page
+    assert "お知らせ（こども家庭相談課・kodomo1）" in page and "お知らせ（こども家庭相談課・kodomo2）" in page  # join, hand-back
+    assert all("kodomo" not in m["text"] for m in w.shown)  # the person never sees a staff name
     actions = [(a["username"], a["action"]) for a in store.audit_log()]
     for expected in (("kodomo1", "live_join"), ("kodomo1", "live_message"), ("kodomo2", "live_takeover"), ("kodomo2", "live_leave")):
         assert expected in actions
