@@ -234,7 +234,17 @@ class LiveHub:
             return False
 
     def find(self, key: str) -> Optional[LiveConversation]:
-        return next((c for c in self.conversations if c.key == key), None)
+        """The live conversation of this key: from the last list, or read now (this process may not have
+        listed it yet: another web process showed it to the member of staff)."""
+        found = next((c for c in self.conversations if c.key == key), None)
+        if found is not None:
+            return found
+        now = time.time()
+        for sid, last in self.transcripts.active_since(now - self.settings.live_window_minutes * 60).items():
+            if live_key(sid) == key:
+                state, handoff = self.transcripts.live_state(sid), self.store.handoff_for_conversation(sid)
+                return LiveConversation(sid, key, last, state, handoff, None) if handoff or state.get("crisis") else None
+        return None
 
 
     async def relay_held(self, sender: str, text: str) -> Optional[list]:

@@ -304,7 +304,8 @@ def test_staff_talk_live_across_two_web_processes_and_two_instances(cluster, tmp
         w.wait_for(lambda m: m["who"] == "notice")
         assert w.say("きいてくれるの？") == []  # through web A and instance A: held, not read by the bot
         for i in range(6):
-            assert (staff_a if i % 2 else staff_b).post(key, "send", text=f"職員 {i}", client_id=uuid.uuid4().hex).json()["ok"]
+            r = (staff_a if i % 2 else staff_b).post(key, "send", text=f"職員 {i}", client_id=uuid.uuid4().hex)
+            assert r.status_code == 200 and r.json()["ok"], (r.status_code, r.text[:300])
         widgets = [w, Widget(url_b)]
         widgets[1].sender = w.sender
         shown: List[str] = []
