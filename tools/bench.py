@@ -267,7 +267,8 @@ async def measure(quick: bool) -> Dict[str, Any]:
     result["training_s"], result["training_how"] = training_seconds(quick)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        with stack.running(f"sqlite:///{tmp}/tracker.db") as s:
+        # The action server writes hand-offs where the web app reads them (the live bench needs both).
+        with stack.running(f"sqlite:///{tmp}/tracker.db", extra_env={"HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db"}) as s:
             async with aiohttp.ClientSession() as http:
                 await one_turn(http, s.rasa_url, "bench-first", "こんにちは")
                 result["first_answer_s"] = round(time.perf_counter() - started, 1)

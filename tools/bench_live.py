@@ -56,7 +56,7 @@ async def staff_to_widget(web: str, handoff_db_url: str, conversations: int = 10
             async with staff.get(f"{web}/staff/live.json") as r:
                 rows = (await r.json())["conversations"]
             store = Store(handoff_db_url)
-            refs = {store.handoff_for_conversation(s)["ref"]: s for s in senders}
+            refs = {h["ref"]: s for s in senders if (h := store.handoff_for_conversation(s))}
             keys = {refs[row["ref"]]: row["key"] for row in rows if row["ref"] in refs}
             await asyncio.sleep(0.5)
         for key in keys.values():
@@ -109,8 +109,9 @@ async def alone(quick: bool) -> Dict[str, Any]:
 
     from tools import stack
 
-    with tempfile.TemporaryDirectory() as tmp, stack.running(f"sqlite:///{tmp}/tracker.db") as s:
-        env = {"RASA_URL": s.rasa_url, "HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": s.db_url,
-               "RASA_AUTH_TOKEN": s.token}
-        with stack.web_app(env) as web:
-            return await staff_to_widget(web, env["HANDOFF_DB_URL"], 10, 5 if quick else 10)
+    with tempfile.TemporaryDirectory() as tmp:
+        handoff = f"sqlite:///{tmp}/handoff.db"
+        with stack.running(f"sqlite:///{tmp}/tracker.db", extra_env={"HANDOFF_DB_URL": handoff}) as s:
+            env = {"RASA_URL": s.rasa_url, "HANDOFF_DB_URL": handoff, "TRACKER_DB_URL": s.db_url, "RASA_AUTH_TOKEN": s.token}
+            with stack.web_app(env) as web:
+                return await staff_to_widget(web, handoff, 10, 5 if quick else 10)
