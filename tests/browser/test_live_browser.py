@@ -3,6 +3,8 @@ member of staff in the console. Join, messages both ways, hand back, the bot ans
 the child's tab shows nothing twice; under the app's Content-Security-Policy without a violation.
 Screenshots: docs/screenshots/live-list.png, live-console.png, live-widget.png (copied from var/screenshots)."""
 
+import contextlib
+
 import pytest
 
 from bot.handoff.store import Store
@@ -24,8 +26,21 @@ def world(tmp_path_factory, trained_model):
     env = {"HANDOFF_DB_URL": handoff, "CATALOG_PATH": str(stack.catalog_with_live_hours(tmp, away_minutes=5))}
     with stack.running(tracker, model=str(trained_model), extra_env=env) as s:
         web_env = {**env, "TRACKER_DB_URL": tracker, "RASA_URL": s.rasa_url, "RASA_AUTH_TOKEN": s.token}
-        with stack.web_app(web_env, log=tmp / "web.log") as url:
-            yield {"web": url, "store": store}
+        port = stack.free_port()
+        web = contextlib.ExitStack()
+        url = web.enter_context(stack.web_app(web_env, log=tmp / "web.log", port=port))
+
+        def restart() -> None:
+            """Stop the web app and start it again on the same port and databases."""
+            nonlocal web
+            web.close()
+            web = contextlib.ExitStack()
+            web.enter_context(stack.web_app(web_env, log=tmp / "web-restarted.log", port=port))
+
+        try:
+            yield {"web": url, "store": store, "restart": restart}
+        finally:
+            web.close()
 
 
 def _violations(page):
@@ -101,6 +116,16 @@ def test_a_child_and_a_member_of_staff_talk_live(world, browser):
     child.locator(".kc-staff").first.wait_for()
     child.wait_for_timeout(2500)  # the widget looked for updates again after the reload
     assert child.locator(".kc-staff").count() == 1
+
+    # A restart of the web app: the widget's waiting request fails, it asks again, and the next staff
+    # message arrives once, after the first; the staff page reconnects by itself.
+    world["restart"]()
+    staff.get_by_label("メッセージ（やさしい日本語で）").fill("まってるね。いつでも かいてね。")
+    staff.get_by_role("button", name="送る").click()
+    child.locator(".kc-staff").nth(1).wait_for(timeout=30000)
+    child.wait_for_timeout(2500)
+    texts = child.locator(".kc-staff").all_inner_texts()
+    assert len(texts) == 2 and "やくしょ" in texts[0] and "まってるね" in texts[1]
 
     # Back to the bot: a notice, then the bot answers again.
     staff.get_by_role("button", name="ボットに戻す").click()
