@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 from bot.handoff.store import Store, now
-from bot.handoff.transcripts import Transcripts
+from bot.handoff.transcripts import Transcripts, jst_month
 from bot.settings import Settings, load
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def run(store: Store, transcripts: Transcripts, periods: Optional[Periods] = Non
     idle = transcripts.idle_conversations(now() - dt.timedelta(days=periods.conversation_days))
     kept = store.handoff_conversations()
     gone = {sid: first for sid, first in idle.items() if sid not in kept}
-    store.archive_counts(Counter(dt.datetime.utcfromtimestamp(first).strftime("%Y-%m") for first in gone.values() if first))
+    store.archive_counts(Counter(jst_month(first) for first in gone.values() if first))
     store.forget_live(list(gone))  # holds, sent ids and crisis notices of the conversations deleted
     events += transcripts.delete(list(gone))
     summary.update(conversations=len(gone), events=events)

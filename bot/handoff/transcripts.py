@@ -12,6 +12,11 @@ import sqlalchemy as sa
 from bot.settings import load
 
 
+def jst_month(timestamp: float) -> str:
+    """The month ("YYYY-MM") of a time in Japan, as the plan's figures count (not UTC's)."""
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m")
+
+
 def live_key(conversation_id: str) -> str:
     """The console's name of a conversation (its URL, the audit log): a hash of the widget's id, which
     is the person's key to their chat and is never shown to staff."""
@@ -103,7 +108,7 @@ class Transcripts:
         return state
 
     def conversations_by_month(self) -> Dict[str, int]:
-        """Return the number of conversations that started in each month (UTC)."""
+        """Return the number of conversations that started in each month (in Japan)."""
         query = sa.text("SELECT sender_id, MIN(timestamp) FROM events GROUP BY sender_id")
         try:
             with self.engine.connect() as c:
@@ -113,7 +118,7 @@ class Transcripts:
         counts: Dict[str, int] = dict(self.archived() if self.archived else {})  # deleted by retention
         for _, first in rows:
             if first:
-                month = dt.datetime.utcfromtimestamp(first).strftime("%Y-%m")
+                month = jst_month(first)
                 counts[month] = counts.get(month, 0) + 1
         return counts
 

@@ -17,7 +17,7 @@ from sanic.response import HTTPResponse
 
 from bot.handoff.store import Staff
 from bot.web.auth import Visit, logged_in
-from bot.web.console import CARER_LABELS, Console, csv_response, destination_name
+from bot.web.console import CARER_LABELS, Console, csv_response, destination_name, jst
 
 CSV_HEADER = ["月", "相談件数", "つなぎ件数", "危険のサイン", *CARER_LABELS.values(), "初動までの時間(中央値・時間)"]
 
@@ -32,7 +32,7 @@ def outcomes(console: Console, staff: Staff) -> Dict[str, Any]:
     sections: Counter = Counter()
     statuses: Counter = Counter()
     for r in console.store.list_handoffs(staff):
-        m = months[r["created_at"].strftime("%Y-%m")]
+        m = months[jst(r["created_at"], "%Y-%m")]  # the month in Japan, as the plan counts
         m["handoffs"] += 1
         m["crisis"] += r["crisis"]
         m["kinds"].update(r["carer_types"])
