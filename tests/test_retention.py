@@ -20,6 +20,7 @@ from bot.handoff import retention
 from bot.handoff.store import Audit, Delivery, Handoff, LoginFailure, Staff, Store, now
 from bot.handoff.transcripts import Transcripts
 from bot.settings import Settings
+from bot.web.console import jst
 from tools import stack
 
 pytestmark = pytest.mark.server
@@ -130,7 +131,7 @@ def test_the_web_app_runs_retention_by_itself(tmp_path):
         token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{url}/staff/login").text).group(1)
         session.post(f"{url}/staff/login", data={"username": "admin1", "password": "correct-horse-42", "csrf_token": token})
         page = session.get(f"{url}/staff/audit").text
-        assert "最後に実行: " + store.last_retention()["at"].strftime("%Y-%m-%d %H:%M") in page
+        assert "最後に実行: " + jst(store.last_retention()["at"]) in page  # in Japan time (issue 15)
 
 
 def test_databases_are_private_to_their_owner(tmp_path, live_stack):
