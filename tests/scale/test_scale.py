@@ -148,6 +148,50 @@ def test_turns_alternate_between_instances_and_nothing_is_lost(cluster):
         assert {k: both[k] for k in SLOTS} == {k: one[k] for k in SLOTS}
 
 
+def test_staff_talk_live_across_two_web_processes_and_two_instances(cluster, tmp_path):
+    """Issue 15 on the production profile: the person writes through one web process and Rasa
+    instance, staff through the other; every staff message reaches the widget once and in order,
+    whichever process the widget asks; the person's messages while staff hold it never reach the bot."""
+    from tools.live_client import PASSWORD, Staff, Widget
+
+    store = Store(cluster.web_env["HANDOFF_DB_URL"])
+    store.add_user("kodomo-live", PASSWORD, "kodomo_katei_soudan")
+    web_a = {**cluster.web_env, "RASA_URL": cluster.a.rasa_url, "RASA_AUTH_TOKEN": cluster.a.token}
+    web_b = {**cluster.web_env, "RASA_URL": cluster.b.rasa_url, "RASA_AUTH_TOKEN": cluster.b.token}
+    with stack.web_app(web_a, log=tmp_path / "web-a.log") as url_a, stack.web_app(web_b, log=tmp_path / "web-b.log") as url_b:
+        w = Widget(url_a)
+        w.say("中2です。ばあちゃんが認知症で、夜はわたしが見てる")
+        w.say("うん、つたえて")
+        ref = store.handoff_for_conversation(w.sender)["ref"]
+        staff_a, staff_b = Staff(url_a, "kodomo-live"), Staff(url_b, "kodomo-live")
+        key = staff_b.find(lambda c: c["ref"] == ref)["key"]
+        assert staff_b.post(key, "join").json()["ok"]
+        w.wait_for(lambda m: m["who"] == "notice")
+        assert w.say("きいてくれるの？") == []  # through web A and instance A: held, not read by the bot
+        for i in range(6):
+            r = (staff_a if i % 2 else staff_b).post(key, "send", text=f"職員 {i}", client_id=uuid.uuid4().hex)
+            assert r.status_code == 200 and r.json()["ok"], (r.status_code, r.text[:300])
+        widgets = [w, Widget(url_b)]
+        widgets[1].sender = w.sender
+        shown: List[str] = []
+        deadline = time.time() + 60
+        k = 0
+        while len(shown) < 6 and time.time() < deadline:
+            reader = widgets[k % 2]  # the widget's requests land on either process
+            reader.after = max(x.after for x in widgets)
+            before = len(reader.shown)
+            reader.updates()
+            shown += [m["text"] for m in reader.shown[before:] if m["who"] == "staff"]
+            k += 1
+        assert shown == [f"職員 {i}" for i in range(6)]
+        assert staff_a.post(key, "leave").json()["ok"]
+        w2 = Widget(url_b)
+        w2.sender = w.sender
+        assert w2.say("またね") != []  # handed back: instance B's bot answers
+        texts = user_texts(cluster.a, w.sender)
+        assert texts.count("きいてくれるの？") == 1
+
+
 def test_nginx_as_shipped_spreads_the_turns_over_both_instances(cluster, nginx):
     url, log, (a, b), _ = nginx
     texts = ["こんにちは", "父の介護で仕事を休みがちです", "48歳です"]
@@ -282,46 +326,3 @@ def test_the_bot_recovers_after_postgres_restarts(cluster):
         # Every acknowledged turn is stored, in order; a turn cut by the restart may be stored once more.
         assert [t for i, t in enumerate(stored) if i == 0 or t != stored[i - 1]] == acknowledged[s] == texts
 
-
-def test_staff_talk_live_across_two_web_processes_and_two_instances(cluster, tmp_path):
-    """Issue 15 on the production profile: the person writes through one web process and Rasa
-    instance, staff through the other; every staff message reaches the widget once and in order,
-    whichever process the widget asks; the person's messages while staff hold it never reach the bot."""
-    from tools.live_client import PASSWORD, Staff, Widget
-
-    store = Store(cluster.web_env["HANDOFF_DB_URL"])
-    store.add_user("kodomo-live", PASSWORD, "kodomo_katei_soudan")
-    web_a = {**cluster.web_env, "RASA_URL": cluster.a.rasa_url, "RASA_AUTH_TOKEN": cluster.a.token}
-    web_b = {**cluster.web_env, "RASA_URL": cluster.b.rasa_url, "RASA_AUTH_TOKEN": cluster.b.token}
-    with stack.web_app(web_a, log=tmp_path / "web-a.log") as url_a, stack.web_app(web_b, log=tmp_path / "web-b.log") as url_b:
-        w = Widget(url_a)
-        w.say("中2です。ばあちゃんが認知症で、夜はわたしが見てる")
-        w.say("うん、つたえて")
-        ref = store.handoff_for_conversation(w.sender)["ref"]
-        staff_a, staff_b = Staff(url_a, "kodomo-live"), Staff(url_b, "kodomo-live")
-        key = staff_b.find(lambda c: c["ref"] == ref)["key"]
-        assert staff_b.post(key, "join").json()["ok"]
-        w.wait_for(lambda m: m["who"] == "notice")
-        assert w.say("きいてくれるの？") == []  # through web A and instance A: held, not read by the bot
-        for i in range(6):
-            r = (staff_a if i % 2 else staff_b).post(key, "send", text=f"職員 {i}", client_id=uuid.uuid4().hex)
-            assert r.status_code == 200 and r.json()["ok"], (r.status_code, r.text[:300])
-        widgets = [w, Widget(url_b)]
-        widgets[1].sender = w.sender
-        shown: List[str] = []
-        deadline = time.time() + 60
-        k = 0
-        while len(shown) < 6 and time.time() < deadline:
-            reader = widgets[k % 2]  # the widget's requests land on either process
-            reader.after = max(x.after for x in widgets)
-            before = len(reader.shown)
-            reader.updates()
-            shown += [m["text"] for m in reader.shown[before:] if m["who"] == "staff"]
-            k += 1
-        assert shown == [f"職員 {i}" for i in range(6)]
-        assert staff_a.post(key, "leave").json()["ok"]
-        w2 = Widget(url_b)
-        w2.sender = w.sender
-        assert w2.say("またね") != []  # handed back: instance B's bot answers
-        texts = user_texts(cluster.a, w.sender)
-        assert texts.count("きいてくれるの？") == 1
