@@ -9,12 +9,13 @@ from typing import Any, Callable, Dict, List, Optional
 
 import sqlalchemy as sa
 
+from bot.catalog import JST
 from bot.settings import load
 
 
 def jst_month(timestamp: float) -> str:
     """The month ("YYYY-MM") of a time in Japan, as the plan's figures count (not UTC's)."""
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m")
+    return dt.datetime.fromtimestamp(timestamp, JST).strftime("%Y-%m")
 
 
 def live_key(conversation_id: str) -> str:

@@ -51,6 +51,7 @@ from bot.web.live_hub import (
     LiveHub,
     RasaEvents,
     bot_event,
+    held_by,
     slot_event,
 )
 
@@ -146,6 +147,13 @@ def _turn_json(t: Dict[str, Any]) -> Dict[str, Any]:
     return {"id": t["id"], "who": t["who"], "label": who, "text": t["text"], "at": jst(t["at"], "%H:%M:%S")}
 
 
+def _turns_payload(turns: List[Dict[str, Any]], hold: Optional[Hold], staff: Staff) -> Dict[str, Any]:
+    """What the conversation page reads, from the stream or its fallback: the new turns, who holds it, and
+    whether that is this member of staff."""
+    return {"turns": [_turn_json(t) for t in turns], "held_by": held_by(hold),
+            "mine": bool(hold and hold.username == staff.username)}
+
+
 @logged_in
 async def conversation_turns(request: Request, visit: Visit, key: str) -> HTTPResponse:
     """The turns after ``after`` as JSON (the page's fallback), with who holds the conversation."""
@@ -153,9 +161,8 @@ async def conversation_turns(request: Request, visit: Visit, key: str) -> HTTPRe
     c = _visible(visit, hub, key)
     if c is None:
         return visit.not_found()
-    after = _int(request.args.get("after"))
-    turns = [_turn_json(t) for t in hub.transcripts.turns_after(c.conversation_id, after)]
-    return response.json({"turns": turns, "held_by": c.as_json(time.time())["held_by"], "mine": _mine(c, visit.staff)})
+    turns = hub.transcripts.turns_after(c.conversation_id, _int(request.args.get("after")))
+    return response.json(_turns_payload(turns, c.hold, visit.staff))
 
 
 @logged_in
@@ -176,10 +183,7 @@ async def conversation_stream(request: Request, visit: Visit, key: str) -> Any:
             if turns:
                 hold = await loop.run_in_executor(None, hub.store.holder, c.conversation_id)  # now, not the hub's last look
                 after = turns[-1]["id"]
-                held_by = (destination_name(hold.section) + "・" + hold.username) if hold else ""
-                await resp.write("data: " + json.dumps({"turns": [_turn_json(t) for t in turns], "held_by": held_by,
-                                                         "mine": bool(hold and hold.username == visit.staff.username)},
-                                                        ensure_ascii=False) + "\n\n")
+                await resp.write("data: " + json.dumps(_turns_payload(turns, hold, visit.staff), ensure_ascii=False) + "\n\n")
             elif time.time() - last_beat > 15 or request.args.get("once"):
                 await resp.write(": keep-alive\n\n")
                 last_beat = time.time()

@@ -85,6 +85,11 @@ def slot_event(section: str) -> Dict[str, Any]:
     return {"event": "slot", "name": "staff", "value": section, "timestamp": time.time()}
 
 
+def held_by(hold: Optional[Hold]) -> str:
+    """Who holds a conversation, as staff read it: 「こども家庭相談課・kodomo1」, or "" (the bot answers)."""
+    return f"{destination_name(hold.section)}・{hold.username}" if hold else ""
+
+
 @dataclass
 class LiveConversation:
     """One conversation of the live list."""
@@ -117,7 +122,7 @@ class LiveConversation:
             "crisis": bool(state.get("crisis")),
             "sections": [destination_name(s) for s in self.sections],
             "waiting_seconds": int(now - state["last_user_at"]) if waiting else 0,
-            "held_by": destination_name(self.hold.section) + "・" + self.hold.username if self.hold else "",
+            "held_by": held_by(self.hold),
             "last_at": jst(dt.datetime.utcfromtimestamp(self.last_at), "%H:%M:%S"),
         }
 
