@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.installed
+# The LINE adapter's own environment (line-bot-sdk v3 cannot be installed beside Rasa 3.6)
+LINE_VENV := .venv-line
+LINE_STAMP := $(LINE_VENV)/.installed
 FINGERPRINT := models/.fingerprint
 # What a trained model depends on: retrain only when one of these changes.
 TRAIN_INPUTS = config.yml domain.yml $(shell find data/nlu data/faq data/rules data/stories bot/language -type f \( -name '*.yml' -o -name '*.py' \) | sort) bot/rasa/tokenizer.py bot/rasa/selector.py bot/rasa/policy.py
@@ -32,7 +35,14 @@ $(STAMP): requirements.in requirements-dev.in constraints.txt package.json packa
 	npm ci --no-audit --no-fund --silent
 	@touch $@
 
-install: $(STAMP) ## create .venv with Python 3.10 and install the pinned dependencies
+$(LINE_STAMP): requirements-line.in constraints-line.txt
+	@test -x $(LINE_VENV)/bin/python || "$$(./scripts/find-python310)" -m venv $(LINE_VENV)
+	$(LINE_VENV)/bin/python -m pip install -q --upgrade "pip==24.3.1"
+	$(LINE_VENV)/bin/python -m pip install -q -r requirements-line.in -c constraints-line.txt
+	$(LINE_VENV)/bin/python -m pip check
+	@touch $@
+
+install: $(STAMP) $(LINE_STAMP) ## create .venv (the bot) and .venv-line (the LINE adapter) with Python 3.10 and the pinned dependencies
 
 browser: ## install Debian's Chromium and Japanese fonts for the browser tests (apt, if missing)
 	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
@@ -52,13 +62,15 @@ train: $(STAMP) ## train the Rasa model and the danger reader if their data, dom
 	fi
 	@$(PY) -m bot.triage.danger_model train --if-stale  # the learned reader of danger (models/danger/)
 
-run: train ## install, train if needed, migrate the hand-off database, then start Rasa (5005), actions (5055) and the web app (8000), on 127.0.0.1
+run: train ## install, train if needed, migrate the hand-off database, then start Rasa (5005), actions (5055), the web app (8000) and, if LINE_CHANNEL_SECRET is set, the LINE adapter (8010), on 127.0.0.1
 	@mkdir -p -m 700 var/db
 	$(PY) -m bot.handoff.migrate  # as its own step, before the processes (they only check it on PostgreSQL)
 	@if [ -z "$$RASA_AUTH_TOKEN" ]; then echo "RASA_AUTH_TOKEN is not set: the HTTP API uses a random token for this run."; fi; \
 	export RASA_AUTH_TOKEN=$${RASA_AUTH_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}; \
 	export ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}; \
-	exec $(VENV)/bin/honcho start -f Procfile
+	if [ -n "$$LINE_CHANNEL_SECRET" ]; then $(MAKE) -s $(LINE_STAMP); \
+	  export LINE_RELAY_TOKEN=$${LINE_RELAY_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}; fi; \
+	exec $(VENV)/bin/honcho start -f Procfile rasa actions web $${LINE_CHANNEL_SECRET:+line}
 
 lint: $(STAMP) ## ruff over the Python code
 	$(VENV)/bin/ruff check bot actions tests tools scripts
@@ -66,7 +78,7 @@ lint: $(STAMP) ## ruff over the Python code
 validate: $(STAMP) ## rasa data validate
 	$(RASA) data validate  # not --fail-on-warnings: responses uttered by action_assess_carer are not in stories
 
-pytest: train browser ## the pytest suite (starts real servers and Chromium where a test needs them)
+pytest: train browser $(LINE_STAMP) ## the pytest suite (starts real servers and Chromium where a test needs them)
 	$(PY) -m pytest -q tests
 
 e2e: train ## end-to-end test stories, failing on any prediction error
@@ -102,4 +114,4 @@ test-scale: train scale-deps ## production profile: PostgreSQL + Redis + two Ras
 test: lint validate pytest e2e ## everything CI runs: lint, validate, pytest, end-to-end stories
 
 clean: ## remove the venv, models and local databases
-	rm -rf $(VENV) .venv-audit models var
+	rm -rf $(VENV) $(LINE_VENV) .venv-audit models var

@@ -125,3 +125,10 @@ def live_notice(kind: str, easy: bool, section_name: str) -> str:
 def staff_phrases() -> List[Dict[str, str]]:
     """The staff's quick replies, each with its adult and easy wording."""
     return list(live_chat().get("phrases") or [])
+
+
+# --- The LINE channel (issue 16) ------------------------------------------------------------------
+
+def line_text(kind: str, **values: Any) -> str:
+    """A text of the LINE channel (data/catalog.yml: line): "follow", "non_text", "unavailable", "staff"."""
+    return str((load().get("line") or {})[kind]).format(**values).strip()

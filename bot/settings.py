@@ -102,6 +102,19 @@ class Settings:
     smtp_port: int = 25
     smtp_from: str = ""
     duty_email: str = ""
+    # LINE (issue 16): the adapter (python -m bot.line, its own venv) and the web app share
+    # LINE_RELAY_TOKEN; only the adapter reads the channel's secret, token and LINE_ID_KEY.
+    line_channel_secret: str = ""
+    line_channel_access_token: str = ""
+    line_api_base: str = "https://api.line.me"
+    line_id_key: str = ""
+    line_relay_token: str = ""
+    line_host: str = "127.0.0.1"
+    line_port: int = 8010
+    line_db_path: str = str(ROOT / "var" / "db" / "line.db")
+    web_url: str = "http://127.0.0.1:8000"
+    line_reply_seconds: float = 25.0  # a reply token older than this is not used: the push API is
+    line_text_limit: int = 5000  # LINE's limit per text message; tests set it lower
     # Data the city edits, and the learned reader of danger.
     catalog_path: str = str(ROOT / "data" / "catalog.yml")
     danger_model_dir: str = str(ROOT / "models" / "danger")
@@ -127,9 +140,11 @@ class Settings:
             values[field.name] = readers[kind](env, field.name.upper(), field.default)
         if values["staff_max_login_failures"] < 1:
             raise SettingsError("STAFF_MAX_LOGIN_FAILURES must be at least 1")
-        for name in ("actions_port", "web_port", "smtp_port"):
+        for name in ("actions_port", "web_port", "smtp_port", "line_port"):
             if not 0 < values[name] < 65536:
                 raise SettingsError(f"{name.upper()} must be a port number (1-65535), not {values[name]}")
+        if not 20 <= values["line_text_limit"] <= 5000:
+            raise SettingsError("LINE_TEXT_LIMIT must be between 20 and 5000 (LINE's limit)")
         return cls(**values)
 
 

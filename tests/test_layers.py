@@ -1,10 +1,12 @@
 """The layers of the product package, read from the imports of its source (issue 13).
 
-    base (settings, catalog, production)  <  language  <  triage  <  dialogue | handoff  <  rasa | web
+    base (settings, catalog, production, channels)  <  language  <  triage  <  dialogue | handoff  <  rasa | web | line
 
 A module may import from its own layer and from lower ones. dialogue and handoff are side by side and
 do not import each other (the dialogue returns effects; the Rasa action carries them out with the
-store); rasa and web likewise. Developer tools (tools/) and tests may import anything; the product
+store); rasa, web and line likewise. The LINE adapter (bot.line) runs in its own environment
+without Rasa: it and what it imports from the bot use only the standard library and that
+environment's packages (requirements-line.in). Developer tools (tools/) and tests may import anything; the product
 imports nothing from them.
 """
 
@@ -15,8 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "bot"
-RANK = {"base": 0, "language": 1, "triage": 2, "dialogue": 3, "handoff": 3, "rasa": 4, "web": 4}
-BASE = {"settings", "catalog", "production", "__init__"}
+RANK = {"base": 0, "language": 1, "triage": 2, "dialogue": 3, "handoff": 3, "rasa": 4, "web": 4, "line": 4}
+BASE = {"settings", "catalog", "production", "channels", "__init__"}
+# What the LINE adapter's environment has besides the standard library (requirements-line.in).
+LINE_PACKAGES = {"linebot", "aiohttp", "yaml", "cryptography", "bot"}
 MAX_LINES = 400
 
 
@@ -98,3 +102,27 @@ def test_the_rule_itself_catches_a_wrong_import(tmp_path):
     assert ("bot.dialogue", "dialogue") in targets or ("bot.dialogue.plan", "dialogue") in targets
     assert ("bot.handoff", "handoff") in targets
     assert all(RANK[layer] <= RANK["triage"] for t, layer in targets if layer == "language")
+
+
+def test_the_line_adapter_needs_nothing_of_the_bots_environment():
+    """bot.line, and every bot module it reaches, import only the standard library and .venv-line's packages."""
+    import sys
+
+    todo = [p for p in (PACKAGE / "line").glob("*.py")]
+    seen, wrong = set(), []
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for target, line in imported(path):
+            top = target.split(".")[0]
+            if top in sys.stdlib_module_names or top == "__future__":
+                continue
+            if top not in LINE_PACKAGES:
+                wrong.append(f"{path.relative_to(ROOT)} line {line}: {target}")
+            elif top == "bot":
+                module = ROOT / target.replace(".", "/")
+                todo += [m for m in (module.with_suffix(".py"), module / "__init__.py") if m.exists()]
+    assert (PACKAGE / "settings.py") in seen and (PACKAGE / "catalog.py") in seen
+    assert not wrong, wrong

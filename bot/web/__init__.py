@@ -89,7 +89,7 @@ def create_app(settings: Optional[Settings] = None, store: Optional[Store] = Non
     # Live conversations (issue 15): the hub watches what is live; the relay asks it whether staff
     # hold a conversation before the bot may read a message.
     app.ctx.live = live.LiveHub(settings, store, transcripts, live.RasaEvents(settings.rasa_url, settings.rasa_auth_token))
-    app.ctx.relay = relay.Relay(store, settings.rasa_url, held=app.ctx.live.relay_held)
+    app.ctx.relay = relay.Relay(store, settings.rasa_url, held=app.ctx.live.relay_held, line_token=settings.line_relay_token)
 
     @app.after_server_start
     async def start_live(app_: Sanic, _loop: object) -> None:

@@ -15,11 +15,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import channels
 from bot.handoff.store import STATUS_LABELS
 from bot.web.auth import Visit, csrf_checked, logged_in
 from bot.web.console import CARER_LABELS, ROLE_LABELS, csv_response, destination_name, jst, sections
 
-EXPORT_HEADER = ["受付番号", "受付日時(日本時間)", "状態", "危険のサイン", "ケアラーの種類", "相談者", "つなぎ先", "要約", "連絡先"]
+EXPORT_HEADER = ["受付番号", "受付日時(日本時間)", "状態", "危険のサイン", "ケアラーの種類", "相談者", "つなぎ先", "要約", "連絡先", "窓口"]
 
 
 def _parse_date(value: Optional[str]) -> Optional[dt.date]:
@@ -133,7 +134,8 @@ async def _transfer(request: Request, visit: Visit, ref: str, to: str) -> HTTPRe
 def _export_row(r: Dict[str, Any]) -> list:
     return [r["ref"], jst(r["created_at"], "%Y-%m-%d %H:%M:%S"), STATUS_LABELS[r["status"]], "あり" if r["crisis"] else "",
             "・".join(CARER_LABELS.get(t, t) for t in r["carer_types"]), ROLE_LABELS.get(r["user_role"], r["user_role"]),
-            "・".join(destination_name(d) for d in r["destinations"]), r["summary"], r["contact"] or ""]
+            "・".join(destination_name(d) for d in r["destinations"]), r["summary"], r["contact"] or "",
+            channels.label(r["conversation_id"])]
 
 
 @logged_in

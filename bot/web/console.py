@@ -21,7 +21,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import catalog
+from bot import catalog, channels
 from bot.catalog import JST
 from bot.handoff.store import STATUS_LABELS, STATUSES, Store
 from bot.handoff.transcripts import Transcripts
@@ -74,6 +74,7 @@ class Console:
             carer_labels=CARER_LABELS,
             role_labels=ROLE_LABELS,
             destination_name=destination_name,
+            channel_label=channels.label,
         )
         return cls(settings, store, transcripts, templates)
 

@@ -35,6 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import catalog
+from bot.channels import LINE_PREFIX, channel_of
 from bot.handoff.live import Hold
 from bot.handoff.models import Staff
 from bot.web.auth import Visit, csrf_checked, logged_in
@@ -54,6 +55,7 @@ from bot.web.live_hub import (
     held_by,
     slot_event,
 )
+from bot.web.relay import channel_refused
 
 __all__ = ["LiveHub", "RasaEvents", "blueprint"]
 
@@ -288,6 +290,8 @@ async def updates(request: Request) -> HTTPResponse:
     sender, after = request.args.get("sender") or "", _int(request.args.get("after"))
     if not SENDER_ID.match(sender):
         return response.json({"error": "sender が正しくありません。"}, status=400, headers=CORS)
+    if channel_refused(request, sender):
+        return response.json({"error": "sender が正しくありません。"}, status=403, headers=CORS)
     hub = hub_of(request)
     loop = asyncio.get_running_loop()
     deadline = time.time() + (0 if request.args.get("wait") == "0" else WAIT)
@@ -303,6 +307,16 @@ async def updates(request: Request) -> HTTPResponse:
         if time.time() >= deadline:
             return _updates([], after, hub.watched.get(sender))
         await asyncio.sleep(TICK)
+
+
+async def line_watched(request: Request) -> HTTPResponse:
+    """For the LINE adapter only (LINE_RELAY_TOKEN): the LINE conversations that staff hold now or
+    handed back a moment ago. The adapter asks /chat/updates for each and pushes what staff wrote."""
+    if channel_refused(request, LINE_PREFIX):
+        return response.json({"error": "forbidden"}, status=403)
+    hub = hub_of(request)
+    hub.touch()  # the adapter looks on behalf of its LINE conversations: keep the hub awake
+    return response.json({"conversations": sorted(c for c in hub.watched if channel_of(c) == "line")})
 
 
 def _updates(live: List[Dict[str, Any]], last: int, hold: Optional[Hold]) -> HTTPResponse:
@@ -340,5 +354,6 @@ def blueprint() -> Blueprint:
     bp.add_route(heartbeat, "/staff/live/c/<key:str>/heartbeat", methods=["POST"])
     bp.add_route(updates, "/chat/updates", methods=["GET"])
     bp.add_route(preflight, "/chat/updates", methods=["OPTIONS"])
+    bp.add_route(line_watched, "/chat/line/watched", methods=["GET"])
     return bp
 

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot import catalog
+from bot import catalog, channels
 from bot.handoff.live import Hold
 from bot.handoff.models import Staff
 from bot.handoff.store import Store
@@ -117,6 +117,7 @@ class LiveConversation:
         return {
             "key": self.key,
             "ref": (self.handoff or {}).get("ref") or "",
+            "channel": channels.label(self.conversation_id),
             "last": (state.get("last_user") or "")[:120],
             "carer_types": [CARER_LABELS.get(t, t) for t in state.get("carer_types") or []],
             "crisis": bool(state.get("crisis")),

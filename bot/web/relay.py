@@ -9,6 +9,7 @@ server failure is never processed twice, even across a restart of this app.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import re
 from pathlib import Path
@@ -21,6 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import catalog
+from bot.channels import channel_of
 from bot.handoff.store import Delivery, Store
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -34,9 +36,10 @@ class Relay:
     """Forward each (sender, message id) to Rasa exactly once."""
 
     def __init__(self, store: Store, rasa_url: str,
-                 held: Optional[Callable[[str, str], Awaitable[Optional[list]]]] = None) -> None:
-        """``held``: stores a message without the bot while staff hold its conversation (bot.web.live)."""
-        self.store, self.rasa_url, self.held = store, rasa_url.rstrip("/"), held
+                 held: Optional[Callable[[str, str], Awaitable[Optional[list]]]] = None, line_token: str = "") -> None:
+        """``held``: stores a message without the bot while staff hold its conversation (bot.web.live).
+        ``line_token``: the LINE adapter's secret (LINE_RELAY_TOKEN); "" refuses every LINE conversation."""
+        self.store, self.rasa_url, self.held, self.line_token = store, rasa_url.rstrip("/"), held, line_token
         self.in_flight: Dict[Tuple[str, str], asyncio.Future] = {}
         self.http: Optional[aiohttp.ClientSession] = None
 
@@ -115,6 +118,19 @@ async def preflight(request: Request) -> HTTPResponse:
     return response.empty(headers=CORS)
 
 
+def channel_refused(request: Request, sender: str) -> bool:
+    """True when a LINE conversation (``line-...``) is asked for by anyone but the LINE adapter.
+
+    Only the adapter knows LINE_RELAY_TOKEN (``Authorization: Bearer``): a widget cannot pass itself off
+    as LINE, and nobody but the adapter reads or writes a LINE conversation.
+    """
+    if channel_of(sender) != "line":
+        return False
+    token: str = request.app.ctx.relay.line_token
+    given = request.headers.get("authorization", "")
+    return not (token and hmac.compare_digest(given.encode("utf-8"), f"Bearer {token}".encode()))
+
+
 def _refused(body: object) -> Optional[str]:
     """Why a message cannot be relayed (the text the widget shows), or None when it can."""
     if not isinstance(body, dict):
@@ -136,6 +152,8 @@ async def send(request: Request) -> HTTPResponse:
     error = _refused(body)
     if error is not None:
         return response.json({"error": error}, status=400, headers=CORS)
+    if channel_refused(request, body["sender"]):
+        return response.json({"error": "sender が正しくありません。"}, status=403, headers=CORS)
     relay: Relay = request.app.ctx.relay
     try:
         answer = await relay.send(body["sender"], body["id"], body["text"])

@@ -61,12 +61,13 @@
       body.textContent = "";
       if (!d.conversations.length) {
         var tr0 = el("tr", "empty"), td0 = el("td", "", "いま続いている相談はありません。");
-        td0.colSpan = 7; tr0.appendChild(td0); body.appendChild(tr0);
+        td0.colSpan = 8; tr0.appendChild(td0); body.appendChild(tr0);
       }
       d.conversations.forEach(function (c) {
         var tr = el("tr"); tr.dataset.key = c.key;
         var td = el("td"), a = el("a", "", c.last || "（メッセージなし）");
         a.href = "/staff/live/c/" + c.key; td.appendChild(a); tr.appendChild(td);
+        tr.appendChild(el("td", "", c.channel));
         tr.appendChild(el("td", "", c.last_at));
         tr.appendChild(el("td", "", c.waiting_seconds ? Math.floor(c.waiting_seconds / 60) + "分" + (c.waiting_seconds % 60) + "秒" : ""));
         tr.appendChild(el("td", "", c.carer_types.join("・")));

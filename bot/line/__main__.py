@@ -1,0 +1,3 @@
+from bot.line.app import main
+
+main()
