@@ -12,6 +12,8 @@ import hashlib
 import hmac
 
 LINE_PREFIX = "line-"
+# The contact a person on LINE leaves when they want the city's answer in the same LINE talk.
+LINE_CONTACT = "LINE（このトークで返信を希望）"
 LABELS = {"web": "Web", "line": "LINE"}
 
 

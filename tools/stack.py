@@ -193,3 +193,25 @@ def catalog_with_live_hours(folder: Path, away_minutes: float = 0.15) -> Path:
     path = folder / "catalog.yml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+LINE_PYTHON = ROOT / ".venv-line" / "bin" / "python"
+
+
+@contextlib.contextmanager
+def line_adapter(env: Dict[str, str], timeout: float = 30.0, log: Optional[Path] = None, port: int = 0) -> Iterator[str]:
+    """Start the LINE adapter (``python -m bot.line`` in .venv-line: `make install`) on ``port`` or a
+    free one; yield its URL (output to ``log``)."""
+    if not LINE_PYTHON.exists():
+        raise RuntimeError(f"{LINE_PYTHON} is missing: run `make install` (the LINE adapter's environment)")
+    port = port or free_port()
+    full_env = dict(os.environ, LINE_PORT=str(port), **env)
+    out = open(log, "a") if log else subprocess.DEVNULL
+    proc = subprocess.Popen([str(LINE_PYTHON), "-m", "bot.line"], cwd=ROOT, env=full_env,
+                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(f"{url}/health", proc, timeout)
+        yield url
+    finally:
+        _stop(proc)

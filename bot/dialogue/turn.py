@@ -26,6 +26,7 @@ import unicodedata
 from typing import List, Optional, Sequence
 
 from bot import catalog, triage
+from bot.channels import LINE_CONTACT
 from bot.dialogue import replies as said
 from bot.dialogue.contact import parse_contact
 from bot.dialogue.effects import Effect, RecordDanger, SaveHandoff, StoreContact
@@ -47,6 +48,8 @@ FIXED_REPLIES = {
 # An answer to the bot's question is short and often looks like a question to the NLU
 # (「平日はフルタイムで働いてます」 -> faq): read these intents as an answer then.
 ANSWER_LOOKALIKES = {"faq", "out_of_scope", "nlu_fallback"}
+# On LINE, the person may ask to be answered in the same talk: 「LINE」「ライン」「このトークで」「ここで」.
+_BY_LINE = re.compile(r"line|ライン|らいん|ﾗｲﾝ|トーク|とーく|ここで|このまま")
 # Intents that tell more of the story: not a second try at a contact.
 STORY_INTENTS = ("share_situation", "crisis", "employer_question", "supporter_concern")
 _YES = re.compile(
@@ -95,6 +98,7 @@ class _Context:
     easy: bool
     texts: Sequence[str]  # the session's messages, the new one last
     now: dt.datetime  # which lines are open at this hour
+    channel: str = "web"  # "line": the person writes on LINE (bot.channels), and may be answered there
     crisis_by_answer: bool = False  # 「はい」 to the safety check
     create_handoff: bool = False
     contact: Optional[str] = None
@@ -106,15 +110,16 @@ def handoff_destinations(a: Assessment) -> List[str]:
     return a.handoff_destinations or (["kodomo_katei_soudan"] if easy_japanese(a) else ["fukushi_somu"])
 
 
-def take_turn(conversation: Conversation, texts: Sequence[str], message: Message, now: Optional[dt.datetime] = None) -> Turn:
+def take_turn(conversation: Conversation, texts: Sequence[str], message: Message, now: Optional[dt.datetime] = None,
+              channel: str = "web") -> Turn:
     """Take one turn. ``texts``: the user's messages of this session, oldest first, the new one last
     (without button payloads); ``conversation`` is not changed (the new state is in the Turn);
-    ``now``: the time, for the lines' opening hours (default: now)."""
+    ``now``: the time, for the lines' opening hours (default: now); ``channel``: "web" or "line"."""
     conv = conversation.copy()
     a = triage.assess(texts, asked=conv.asked)
     text = unicodedata.normalize("NFKC", message.text or "").strip().lower()
     ctx = _Context(a, conv, message, message.intent, conv.awaiting, text, easy_japanese(a), texts,
-                   now or dt.datetime.now(catalog.JST))
+                   now or dt.datetime.now(catalog.JST), channel)
     _decide_crisis(ctx)
     if conv.staff:  # a member of staff holds the conversation: they answer, the bot only reads
         conv.crisis = a.crisis
@@ -176,7 +181,7 @@ def _answer_consent(ctx: _Context) -> Optional[List[Reply]]:
         ctx.conv.consent, ctx.conv.awaiting, ctx.create_handoff = "yes", "contact", True
         first = handoff_destinations(ctx.a)[0]
         return [("utter_handoff_done", {"ref": HANDOFF_REF, "name": said.name_of(first, ctx.easy)}),
-                *_live_chat(ctx, first), ("utter_ask_contact", {})]
+                *_live_chat(ctx, first), ("utter_ask_contact_line" if ctx.channel == "line" else "utter_ask_contact", {})]
     return None
 
 
@@ -196,6 +201,9 @@ def _answer_contact(ctx: _Context) -> Optional[List[Reply]]:
     if ctx.answering != "contact":
         return None
     kind, value = parse_contact(ctx.message.text)
+    if kind == "invalid" and ctx.channel == "line" and _BY_LINE.search(ctx.text):
+        ctx.contact = LINE_CONTACT  # the city answers in this LINE talk (a push from the console)
+        return [("utter_contact_line", {"ref": ctx.conv.handoff_ref})]
     if kind in ("email", "phone"):
         ctx.contact = value
         return [("utter_contact_saved", {"ref": ctx.conv.handoff_ref})]

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.channels import LINE_CONTACT, LINE_PREFIX
 from bot.handoff.accounts import AccountStore
 from bot.handoff.danger import DangerStore
 from bot.handoff.housekeeping import Housekeeping
@@ -106,6 +107,12 @@ class Store(DangerStore, AccountStore, Housekeeping, LiveStore):
                 s.query(Handoff).filter_by(conversation_id=conversation_id).order_by(Handoff.id.desc()).first()
             )
             return row.as_dict() if row else None
+
+    def line_followups(self) -> List[Dict[str, Any]]:
+        """The hand-offs of LINE conversations whose person asked to be answered in the LINE talk."""
+        with self.session() as s:
+            rows = s.query(Handoff).filter(Handoff.conversation_id.startswith(LINE_PREFIX), Handoff.contact == LINE_CONTACT)
+            return [r.as_dict() for r in rows.order_by(Handoff.id.desc())]
 
     def owns(self, ref: str, conversation_id: str) -> bool:
         """Return True when the hand-off ``ref`` exists and was created by this conversation."""

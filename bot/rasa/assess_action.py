@@ -17,6 +17,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import catalog
+from bot.channels import channel_of
 from bot.dialogue import Conversation, Message, RecordDanger, SaveHandoff, StoreContact, Turn, fill_ref, take_turn
 from bot.dialogue.replies import crisis_lines
 from bot.handoff.store import Store
@@ -102,7 +103,7 @@ class ActionAssessCarer(Action):
             conv.forget_handoff()
         texts, positions = user_messages(tracker)
         try:
-            turn = take_turn(conv, texts, message_of(tracker))
+            turn = take_turn(conv, texts, message_of(tracker), channel=channel_of(tracker.sender_id))
         except Exception as e:  # noqa: BLE001 - a person must never be left without an answer
             # Nothing is stored or changed; the type only is logged (a message may hold personal data).
             logger.error("the turn could not be read (%s): answered with the safety check", type(e).__name__)

@@ -12,6 +12,7 @@ no caching of the console, which shows personal data on what may be a shared PC.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable, Coroutine, Optional
 
@@ -133,7 +134,9 @@ def main() -> None:
     from bot import production
 
     # The web app writes to trackers through Rasa's API (live conversations, issue 15): it needs the token.
-    production.start("web", ["RASA_AUTH_TOKEN"], ["HANDOFF_DB_URL", "TRACKER_DB_URL", "TRACKER_READ_DB_URL"])
+    # With the LINE channel (issue 16), its relay token must be as strong as the others.
+    line = ["LINE_RELAY_TOKEN"] if os.environ.get("LINE_RELAY_TOKEN") else []
+    production.start("web", ["RASA_AUTH_TOKEN", *line], ["HANDOFF_DB_URL", "TRACKER_DB_URL", "TRACKER_READ_DB_URL"])
     settings = load()
     app = create_app(settings)
     # Behind nginx in production; set WEB_HOST=0.0.0.0 only on purpose.

@@ -24,7 +24,7 @@ from sanic.response import HTTPResponse
 from bot import catalog, channels
 from bot.catalog import JST
 from bot.handoff.store import STATUS_LABELS, STATUSES, Store
-from bot.handoff.transcripts import Transcripts
+from bot.handoff.transcripts import Transcripts, live_key
 from bot.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -75,6 +75,8 @@ class Console:
             role_labels=ROLE_LABELS,
             destination_name=destination_name,
             channel_label=channels.label,
+            line_contact=channels.LINE_CONTACT,
+            live_key=live_key,
         )
         return cls(settings, store, transcripts, templates)
 

@@ -250,6 +250,12 @@ class LiveHub:
             if live_key(sid) == key:
                 state, handoff = self.transcripts.live_state(sid), self.store.handoff_for_conversation(sid)
                 return LiveConversation(sid, key, last, state, handoff, None) if handoff or state.get("crisis") else None
+        # A person on LINE who asked to be answered there can be written to later, not only while live.
+        for handoff in self.store.line_followups():
+            sid = handoff["conversation_id"]
+            if live_key(sid) == key:
+                last = handoff["updated_at"].replace(tzinfo=dt.timezone.utc).timestamp()
+                return LiveConversation(sid, key, last, self.transcripts.live_state(sid), handoff, None)
         return None
 
 
