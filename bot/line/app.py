@@ -227,6 +227,9 @@ class Adapter:
                         continue
                     data = await r.json()
                 for m in data.get("messages") or []:
+                    user = self.store.user_id(conversation)  # read again: they may have left while we waited
+                    if user is None:
+                        return
                     await self._push_live(user, conversation, m)
                     self.store.set_cursor(conversation, int(m["id"]))
                 self.store.set_cursor(conversation, int(data.get("last") or after))
@@ -256,8 +259,9 @@ async def health(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(settings: Settings) -> web.Application:
-    """The adapter's aiohttp application, with its background tasks started and stopped with it."""
+async def create_app(settings: Settings) -> web.Application:
+    """The adapter's aiohttp application, with its background tasks started and stopped with it
+    (built in the running loop: the SDK's client opens its connection pool at once)."""
     adapter = Adapter(settings, LineStore(settings.line_db_path, settings.line_id_key),
                       LineSender(settings.line_channel_access_token, settings.line_api_base, settings.line_reply_seconds))
     app = web.Application(client_max_size=1024 * 1024)
