@@ -40,7 +40,7 @@ def nginx(cluster, tmp_path_factory):
     folder = tmp_path_factory.mktemp("nginx")
     (folder / "tmp").mkdir()
     os.chmod(folder / "tmp", 0o777)  # nginx's workers run as nobody
-    port, http_port, https_port, web_port = free_port(), free_port(), free_port(), free_port()
+    port, http_port, https_port, web_port, line_port = free_port(), free_port(), free_port(), free_port(), free_port()
     a, b = (int(u.rsplit(":", 1)[1]) for u in (cluster.a.rasa_url, cluster.b.rasa_url))
     actions = int(cluster.a.actions_url.rsplit(":", 1)[1])
     (folder / "certs").mkdir()
@@ -49,7 +49,7 @@ def nginx(cluster, tmp_path_factory):
                     "-out", str(folder / "certs" / "fullchain.pem")], check=True, capture_output=True)
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     for old, new in (("listen 80;", f"listen 127.0.0.1:{http_port};"), ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
-                     ("server 127.0.0.1:8000;", f"server 127.0.0.1:{web_port};"),
+                     ("server 127.0.0.1:8000;", f"server 127.0.0.1:{web_port};"), ("server 127.0.0.1:8010;", f"server 127.0.0.1:{line_port};"),
                      ("127.0.0.1:5005 ", f"127.0.0.1:{a} "), ("127.0.0.1:5006 ", f"127.0.0.1:{b} "),
                      ("listen 127.0.0.1:8005;", f"listen 127.0.0.1:{port};"), ("127.0.0.1:5055;", f"127.0.0.1:{actions};"),
                      ("127.0.0.1:5056;", f"127.0.0.1:{actions};"), ("listen 127.0.0.1:8055;", f"listen 127.0.0.1:{free_port()};"),
@@ -69,7 +69,8 @@ def nginx(cluster, tmp_path_factory):
             assert proc.poll() is None, (folder / "error.log").read_text() if (folder / "error.log").exists() else "nginx exited"
             time.sleep(0.1)
     public = {"http": f"http://127.0.0.1:{http_port}", "https": f"https://127.0.0.1:{https_port}",
-              "ca": str(folder / "certs" / "fullchain.pem"), "web_port": web_port, "rasa": url}
+              "ca": str(folder / "certs" / "fullchain.pem"), "web_port": web_port, "rasa": url,
+              "line_port": line_port}
     try:
         yield url, folder / "upstream.log", (a, b), public
     finally:
@@ -201,11 +202,11 @@ def test_nginx_as_shipped_spreads_the_turns_over_both_instances(cluster, nginx):
     assert {f"127.0.0.1:{a}", f"127.0.0.1:{b}"} <= set(served)  # least_conn used both
 
 
-def _https(public, path: str, body: Optional[dict] = None):
+def _https(public, path: str, body: Optional[dict] = None, raw: Optional[bytes] = None, headers: Optional[dict] = None):
     """A request through nginx's public TLS port, trusting only the test's self-signed certificate."""
     context = ssl.create_default_context(cafile=public["ca"])
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(public["https"] + path, data=data, headers={"Content-Type": "application/json"})
+    data = raw if raw is not None else json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(public["https"] + path, data=data, headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(req, timeout=60, context=context) as r:
             return r.status, dict(r.headers), r.read()
@@ -264,6 +265,25 @@ def test_each_service_has_its_own_database_role(cluster):
         sa.create_engine(pg.role_url("kc_handoff", "tracker")).connect().close()
     with pytest.raises(sa.exc.OperationalError, match="permission denied"):  # Rasa: no hand-offs or contacts
         sa.create_engine(pg.role_url("kc_tracker", "handoff")).connect().close()
+
+
+def test_lines_webhook_reaches_the_adapter_through_nginx_and_only_signed(cluster, nginx, tmp_path):
+    """Issue 16: deploy/nginx.conf routes LINE's webhook to the adapter, which refuses unsigned calls."""
+    from tests.line.conftest import ACCESS_TOKEN, RELAY_TOKEN, SECRET, adapter_env
+    from tests.line.fake_line import FakeLine, random_user_id, sign, text_event, webhook_body
+
+    _, _, _, public = nginx
+    env = {**cluster.web_env, "RASA_URL": cluster.a.rasa_url, "WEB_PROXIES_COUNT": "1",
+           "LINE_RELAY_TOKEN": RELAY_TOKEN}
+    with stack.web_app(env, port=public["web_port"]) as web, FakeLine(ACCESS_TOKEN) as fake:
+        with stack.line_adapter(adapter_env(str(tmp_path / "line.db"), web, fake.url), port=public["line_port"]):
+            user = random_user_id()
+            body = webhook_body([text_event(user, "父の介護をしながら働いています", fake.issue_reply_token(user))])
+            assert _https(public, "/webhooks/line/webhook", raw=body)[0] == 401
+            assert _https(public, "/webhooks/line/webhook", raw=body, headers={"X-Line-Signature": sign("0" * 32, body)})[0] == 401
+            status, _, _ = _https(public, "/webhooks/line/webhook", raw=body, headers={"X-Line-Signature": sign(SECRET, body)})
+            assert status == 200
+            fake.wait_for(lambda calls: any(c["to"] == user and c["kind"] == "reply" for c in calls), timeout=60)
 
 
 def test_handoffs_survive_a_killed_instance(cluster):
@@ -325,4 +345,5 @@ def test_the_bot_recovers_after_postgres_restarts(cluster):
         stored = user_texts(cluster.a, s)
         # Every acknowledged turn is stored, in order; a turn cut by the restart may be stored once more.
         assert [t for i, t in enumerate(stored) if i == 0 or t != stored[i - 1]] == acknowledged[s] == texts
+
 
