@@ -115,8 +115,14 @@ class Settings:
     web_url: str = "http://127.0.0.1:8000"
     line_reply_seconds: float = 25.0  # a reply token older than this is not used: the push API is
     line_text_limit: int = 5000  # LINE's limit per text message; tests set it lower
+    # Notices (issue 17): the address people open from e-mails, the adapter the web app pushes LINE
+    # notices through, and how many deliveries a web process sends per second.
+    public_url: str = "http://127.0.0.1:8000"
+    line_adapter_url: str = "http://127.0.0.1:8010"
+    notice_rate: float = 5.0
     # Data the city edits, and the learned reader of danger.
     catalog_path: str = str(ROOT / "data" / "catalog.yml")
+    support_info_path: str = str(ROOT / "data" / "support_info.yml")  # issue 17: allowances and services
     danger_model_dir: str = str(ROOT / "models" / "danger")
 
     @property

@@ -45,4 +45,27 @@ class RecordDanger:
     score: Optional[float]
 
 
-Effect = Union[SaveHandoff, StoreContact, RecordDanger]
+
+@dataclasses.dataclass(frozen=True)
+class CountSupport:
+    """The support-information tool was used and showed these items (issue 17): counted per month, no person."""
+
+    items: List[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Subscribe:
+    """The person asked for notices on these topics: on LINE (this conversation) or by e-mail (to be
+    confirmed by a link first). Kept apart from the conversation and any hand-off."""
+
+    channel: str  # "line" or "email"
+    topics: List[str]
+    email: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Unsubscribe:
+    """The person on LINE sent 「配信停止」: every notice to this conversation stops."""
+
+
+Effect = Union[SaveHandoff, StoreContact, RecordDanger, CountSupport, Subscribe, Unsubscribe]

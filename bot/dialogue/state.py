@@ -15,7 +15,10 @@ QUESTIONS = ("age", "who", "work")
 
 # What the bot may be waiting for: a profile question, the consent to hand off, a contact, or the
 # answer to the safety check.
-AWAITING = ("", *QUESTIONS, "consent", "contact", "danger_check")
+AWAITING = ("", *QUESTIONS, "consent", "contact", "danger_check",
+            # the support-information check and the notices (issue 17, bot.dialogue.support)
+            "support_offer", "support_cared_age", "support_certificate", "support_living",
+            "notice_offer", "notice_topics", "notice_email")
 CONSENT = ("", "asked", "yes", "no")
 
 
@@ -35,6 +38,8 @@ class Conversation:
     handoff_ref: the reference of this conversation's hand-off, once created.
     contact_tries: unreadable contacts so far (the bot asks again once).
     danger_recorded: why the conversation is a crisis was given to the hand-off store.
+    support: the answers of the support-information check and the topics of notices asked for (issue 17):
+      kept in this conversation only.
     staff: the section whose member of staff holds the conversation (issue 15); while set, the bot is
       silent: the messages are read and stored, and staff answer. "" when the bot answers.
     """
@@ -50,6 +55,7 @@ class Conversation:
     contact_tries: int = 0
     danger_recorded: bool = False
     staff: str = ""
+    support: Dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_slots(cls, slots: Mapping[str, Any]) -> Conversation:
@@ -74,6 +80,7 @@ class Conversation:
             contact_tries=int(slots.get("contact_tries") or 0),
             danger_recorded=bool(slots.get("danger_recorded")),
             staff=slots.get("staff") if isinstance(slots.get("staff"), str) else "",
+            support=dict(slots.get("support")) if isinstance(slots.get("support"), dict) else {},
         )
 
     def to_slots(self) -> Dict[str, Any]:
@@ -83,7 +90,7 @@ class Conversation:
     def copy(self) -> Conversation:
         """A copy to change, so that a turn never changes the state it was given."""
         return dataclasses.replace(self, asked=list(self.asked), done=list(self.done),
-                                   destinations_given=list(self.destinations_given))
+                                   destinations_given=list(self.destinations_given), support=dict(self.support))
 
     def once(self, step: str) -> bool:
         """True the first time ``step`` is taken in this conversation (and remember it)."""

@@ -28,6 +28,7 @@ from typing import List, Optional, Sequence
 from bot import catalog, triage
 from bot.channels import LINE_CONTACT
 from bot.dialogue import replies as said
+from bot.dialogue import support
 from bot.dialogue.contact import parse_contact
 from bot.dialogue.effects import Effect, RecordDanger, SaveHandoff, StoreContact
 from bot.dialogue.replies import HANDOFF_REF, Reply
@@ -100,6 +101,7 @@ class _Context:
     now: dt.datetime  # which lines are open at this hour
     channel: str = "web"  # "line": the person writes on LINE (bot.channels), and may be answered there
     crisis_by_answer: bool = False  # 「はい」 to the safety check
+    extra_effects: List[Effect] = dataclasses.field(default_factory=list)  # the support tool's and notices' (issue 17)
     create_handoff: bool = False
     contact: Optional[str] = None
 
@@ -146,10 +148,10 @@ def _decide_crisis(ctx: _Context) -> None:
 
 def _steps(ctx: _Context) -> List[Reply]:
     """The first step that applies (see the module's docstring)."""
-    for answer in (_answer_consent, _answer_contact, _answer_danger_check):
+    for answer in (_answer_consent, _answer_contact, _answer_danger_check, support.answer):
         replies = answer(ctx)
         if replies is not None:
-            return replies
+            return replies + support.offer(ctx)
     if ctx.answering and ctx.intent in ANSWER_LOOKALIKES:
         ctx.intent = "inform"
     replies = _emergency(ctx)
@@ -157,6 +159,9 @@ def _steps(ctx: _Context) -> List[Reply]:
         final = override(ctx, replies)
         if final is not None:
             return final
+    started = support.start(ctx)  # 「使える手当はある？」, 「配信停止」: the support tool (issue 17)
+    if started is not None:
+        return replies + started
     replies, story = _fixed_reply(ctx, replies)
     if not story:
         return replies
@@ -346,8 +351,9 @@ def _effects(ctx: _Context, texts: Sequence[str]) -> List[Effect]:
     once per case why it is a crisis."""
     a, conv = ctx.a, ctx.conv
     if not ctx.create_handoff and not conv.handoff_ref:
-        return []  # no hand-off in this conversation: no database work on this turn
-    effects: List[Effect] = [SaveHandoff(create=not conv.handoff_ref, carer_types=list(a.carer_types), user_role=a.user_role,
+        return list(ctx.extra_effects)  # no hand-off in this conversation: no hand-off work on this turn
+    effects: List[Effect] = [*ctx.extra_effects,
+                             SaveHandoff(create=not conv.handoff_ref, carer_types=list(a.carer_types), user_role=a.user_role,
                                          destinations=handoff_destinations(a), crisis=a.crisis, summary=summarize(a))]
     if ctx.contact:
         effects.append(StoreContact(ctx.contact))

@@ -284,3 +284,62 @@ class CrisisNotice(Base):
     conversation_id = sa.Column(sa.String(255), primary_key=True)
     at = sa.Column(sa.Float, nullable=False)
     mailed = sa.Column(sa.Boolean, nullable=False, default=False)
+
+
+# --- Measure 6-3-3-3 (issue 17): the support tool's figures, notices and who asked for them ---------
+
+class SupportCount(Base):
+    """How often the support-information tool was used and each item shown, per month (no person)."""
+
+    __tablename__ = "support_counts"
+    month = sa.Column(sa.String(7), primary_key=True)  # "2026-12", Japan time
+    key = sa.Column(sa.String(80), primary_key=True)  # "used", or "item:<id>"
+    count = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class Subscription(Base):
+    """A person who asked for notices: a LINE conversation (its hashed id) or an e-mail address.
+
+    Kept apart from conversations and hand-offs (no link to either). An e-mail address counts only
+    once confirmed through the link sent to it; ``token`` is that link's secret and the one to leave.
+    Leaving deletes the row.
+    """
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (sa.UniqueConstraint("channel", "address"),)
+    id = sa.Column(sa.Integer, primary_key=True)
+    channel = sa.Column(sa.String(8), nullable=False)  # "line" or "email"
+    address = sa.Column(sa.String(255), nullable=False)
+    topics = sa.Column(sa.Text, nullable=False, default="[]")
+    token = sa.Column(sa.String(64), nullable=False, unique=True)
+    created_at = sa.Column(sa.Float, nullable=False)
+    confirm_sent_at = sa.Column(sa.Float)
+    confirmed_at = sa.Column(sa.Float, index=True)
+
+
+class Notice(Base):
+    """A notice written by staff (障害福祉課 or an admin), its topics, and how its sending went."""
+
+    __tablename__ = "notices"
+    id = sa.Column(sa.Integer, primary_key=True)
+    title = sa.Column(sa.String(100), nullable=False)
+    body = sa.Column(sa.Text, nullable=False)
+    topics = sa.Column(sa.Text, nullable=False, default="[]")
+    author = sa.Column(sa.String(64), nullable=False)
+    section = sa.Column(sa.String(64), nullable=False)
+    created_at = sa.Column(sa.Float, nullable=False)
+    sent_at = sa.Column(sa.Float)  # when sending started (the recipients were fixed)
+
+
+class NoticeDelivery(Base):
+    """One notice to one subscriber: written when sending starts, so that a send resumed after a crash
+    reaches everyone once. ``state``: pending, sending (claimed), sent, failed, or uncertain (an e-mail
+    whose sending was interrupted: not sent again, so that nobody gets it twice)."""
+
+    __tablename__ = "notice_deliveries"
+    notice_id = sa.Column(sa.Integer, sa.ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True)
+    subscription_id = sa.Column(sa.Integer, primary_key=True, autoincrement=False)
+    channel = sa.Column(sa.String(8), nullable=False)
+    state = sa.Column(sa.String(10), nullable=False, default="pending", index=True)
+    claimed_at = sa.Column(sa.Float)
+    done_at = sa.Column(sa.Float)

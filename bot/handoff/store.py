@@ -47,6 +47,7 @@ from bot.handoff.models import (
     own,
     visible,
 )
+from bot.handoff.notices import NoticeStore
 
 # The names callers import from here (the web app, the Rasa action, tests), wherever they live now.
 __all__ = [
@@ -65,7 +66,7 @@ def new_ref() -> str:
     return "KC-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
 
 
-class Store(DangerStore, AccountStore, Housekeeping, LiveStore):
+class Store(DangerStore, AccountStore, Housekeeping, LiveStore, NoticeStore):
     """All reads and writes of hand-offs, accounts, notes and the audit log."""
 
     def create_handoff(

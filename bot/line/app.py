@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import logging
 import time
@@ -248,11 +249,40 @@ class Adapter:
             await self.sender.push(user, messages[n:n + 5], retry_key(conversation, m["id"], n))
 
     async def purge(self) -> None:
+        """Retention: forget the LINE ids of people silent too long, but not of those subscribed to notices
+        (asked of the web app each time; if it cannot be asked, nothing is deleted this time)."""
         while True:
-            people, events = self.store.purge(self.settings.conversation_retention_days)
-            if people or events:
-                logger.info("line: retention deleted %d LINE ids and %d event ids", people, events)
+            try:
+                async with self._web().get(f"{self._web_url}/chat/line/subscribers", headers=self.auth) as r:
+                    keep = (await r.json())["conversations"] if r.status == 200 else None
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError, KeyError):
+                keep = None
+            if keep is not None:
+                people, events = self.store.purge(self.settings.conversation_retention_days, keep=keep)
+                if people or events:
+                    logger.info("line: retention deleted %d LINE ids and %d event ids", people, events)
             await asyncio.sleep(PURGE_EVERY)
+
+    async def push_for_web(self, request: web.Request) -> web.Response:
+        """``POST /internal/push`` (the web app's notices, LINE_RELAY_TOKEN; not routed by nginx): push a
+        text to a conversation's person, under the caller's key (a retried call is delivered once)."""
+        if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), self.auth["Authorization"].encode()):
+            return web.json_response({"error": "forbidden"}, status=403)
+        try:
+            body = await request.json()
+            conversation, text, key = str(body["conversation"]), str(body["text"]), str(body["key"])
+        except (ValueError, KeyError, TypeError):
+            return web.json_response({"error": "bad body"}, status=400)
+        user = self.store.user_id(conversation)
+        if user is None:
+            return web.json_response({"gone": True}, status=410)  # unfollowed, or forgotten
+        messages = [{"type": "text", "text": p} for p in split_text(text, self._limit)]
+        try:
+            for n in range(0, len(messages), 5):
+                await self.sender.push(user, messages[n:n + 5], retry_key(key, n))
+        except Undeliverable:
+            return web.json_response({"error": "undeliverable"}, status=502)
+        return web.json_response({"sent": True})
 
 
 async def health(_: web.Request) -> web.Response:
@@ -268,6 +298,7 @@ async def create_app(settings: Settings) -> web.Application:
     app["adapter"] = adapter
     app.router.add_post(WEBHOOK, adapter.webhook)
     app.router.add_get("/health", health)
+    app.router.add_post("/internal/push", adapter.push_for_web)
 
     async def background(app_: web.Application):
         loops = [asyncio.get_running_loop().create_task(c) for c in (adapter.resume(), adapter.watch(), adapter.purge())]

@@ -20,7 +20,7 @@ import os
 import sqlite3
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -109,10 +109,16 @@ class LineStore:
 
     # --- retention ------------------------------------------------------------------------------
 
-    def purge(self, people_days: float, now: Optional[float] = None) -> Tuple[int, int]:
-        """Delete the LINE ids of people silent for ``people_days`` and event ids older than a week."""
+    def purge(self, people_days: float, now: Optional[float] = None, keep: Iterable[str] = ()) -> Tuple[int, int]:
+        """Delete the LINE ids of people silent for ``people_days`` (but those in ``keep``: subscribed to
+        notices) and event ids older than a week."""
         now = now or time.time()
-        people = self._run("DELETE FROM people WHERE last_at < ?", (now - people_days * 86400,)).rowcount
+        keep = set(keep)
+        old = [c for (c,) in self._run("SELECT conversation FROM people WHERE last_at < ?", (now - people_days * 86400,)).fetchall()]
+        people = 0
+        for conversation in old:
+            if conversation not in keep:
+                people += self._run("DELETE FROM people WHERE conversation = ?", (conversation,)).rowcount
         events = self._run("DELETE FROM events WHERE done_at IS NOT NULL AND received_at < ?", (now - EVENT_DAYS * 86400,)).rowcount
         return people, events
 

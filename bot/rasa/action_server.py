@@ -25,7 +25,7 @@ from typing import Optional
 from sanic import Sanic, response
 from sanic.request import Request
 
-from bot import production
+from bot import production, supportinfo
 from bot.settings import Settings, load
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ def main() -> None:
     sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
     settings = production.start("actions", ["ACTION_SERVER_TOKEN"], ["HANDOFF_DB_URL"])
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    supportinfo.load_or_exit("actions")  # issue 17: a broken data/support_info.yml stops the start, with why
     token = settings.action_server_token
     if not token:
         token = secrets.token_hex(32)

@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import catalog
 from bot.channels import channel_of
 from bot.dialogue import Conversation, Message, RecordDanger, SaveHandoff, StoreContact, Turn, fill_ref, take_turn
+from bot.dialogue.effects import CountSupport, Subscribe, Unsubscribe
 from bot.dialogue.replies import crisis_lines
 from bot.handoff.store import Store
 from bot.triage import danger_model
@@ -74,6 +75,14 @@ def carry_out(sender_id: str, turn: Turn, positions: List[int]) -> str:
                                              effect.destinations, effect.crisis, effect.summary)
         elif isinstance(effect, StoreContact):
             store().set_contact(conv.handoff_ref, sender_id, effect.contact)
+        elif isinstance(effect, CountSupport):
+            store().count_support(effect.items)
+        elif isinstance(effect, Subscribe):
+            # Kept apart from the conversation: a LINE subscriber by the conversation's hashed id (the
+            # adapter alone reaches the person), an e-mail one by the address, once confirmed by its link.
+            store().subscribe(effect.channel, sender_id if effect.channel == "line" else str(effect.email), effect.topics)
+        elif isinstance(effect, Unsubscribe):
+            store().leave_line(sender_id)
         elif isinstance(effect, RecordDanger):
             # The console numbers every user message of the conversation (buttons too); no turn means
             # the latest message, the 「はい」 to the safety check.

@@ -28,7 +28,7 @@ import yaml
 from bot.settings import ROOT
 
 LEXICON_DIR = ROOT / "data" / "lexicon"
-FILES = ("relations", "conditions", "care", "roles", "subject", "stages", "work", "needs", "danger", "destinations")
+FILES = ("relations", "conditions", "care", "roles", "subject", "stages", "work", "needs", "danger", "destinations", "support")
 # libyaml reads the 2,000 lines in 10 ms, the pure-Python reader in 250 (at every start of a process).
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -163,6 +163,13 @@ EMPLOYED = _regex("EMPLOYED")
 # --- What would help (needs.yml), and where (destinations.yml) ---------------------
 NEEDS = _groups("NEEDS")
 NAMED_DESTINATIONS = _groups("NAMED_DESTINATIONS")
+
+# --- Asking what may be used; the city's notices (support.yml, issue 17) -----------------
+SUPPORT_WORDS = _regex("SUPPORT_WORDS")
+SUPPORT_QUESTION = _regex("SUPPORT_QUESTION")
+SUPPORT_NOT_THIS = _regex("SUPPORT_NOT_THIS")
+NOTICE_STOP = _regex("NOTICE_STOP")
+NOTICE_WANTED = _regex("NOTICE_WANTED")
 
 # --- Danger (danger.yml) -----------------------------------------------------------
 CRISIS = _words("CRISIS")

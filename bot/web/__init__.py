@@ -20,11 +20,12 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import supportinfo
 from bot.handoff import retention
 from bot.handoff.store import Store
 from bot.handoff.transcripts import Transcripts
 from bot.settings import Settings, load
-from bot.web import admin, auth, cases, console, live, relay, reports
+from bot.web import admin, auth, cases, console, live, notice_sender, notices, relay, reports
 
 STATIC = Path(__file__).resolve().parent / "static"
 # Stylesheets are files, not <style>: the policy below allows no inline style.
@@ -92,11 +93,15 @@ def create_app(settings: Optional[Settings] = None, store: Optional[Store] = Non
     app.ctx.live = live.LiveHub(settings, store, transcripts, live.RasaEvents(settings.rasa_url, settings.rasa_auth_token))
     app.ctx.relay = relay.Relay(store, settings.rasa_url, held=app.ctx.live.relay_held, line_token=settings.line_relay_token)
 
+    # Notices people opted into (issue 17): confirmation e-mails and deliveries, in the background.
+    app.ctx.notice_sender = notice_sender.NoticeSender(settings, store)
+
     @app.after_server_start
     async def start_live(app_: Sanic, _loop: object) -> None:
         app_.add_task(app_.ctx.live.run())
+        app_.add_task(app_.ctx.notice_sender.run())
     retention.schedule(app, store, Transcripts(settings.tracker_db_url, archived=store.archived_counts), settings=settings)
-    for area in (auth, cases, reports, admin, console, relay, live):
+    for area in (auth, cases, reports, admin, console, relay, live, notices):
         app.blueprint(area.blueprint())
 
     @app.middleware("response")
@@ -138,6 +143,7 @@ def main() -> None:
     line = ["LINE_RELAY_TOKEN"] if os.environ.get("LINE_RELAY_TOKEN") else []
     production.start("web", ["RASA_AUTH_TOKEN", *line], ["HANDOFF_DB_URL", "TRACKER_DB_URL", "TRACKER_READ_DB_URL"])
     settings = load()
+    supportinfo.load_or_exit("web")  # issue 17: a broken data/support_info.yml stops the start, with why
     app = create_app(settings)
     # Behind nginx in production; set WEB_HOST=0.0.0.0 only on purpose.
     app.run(host=settings.web_host, port=settings.web_port, access_log=False)

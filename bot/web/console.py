@@ -23,6 +23,7 @@ from sanic.response import HTTPResponse
 
 from bot import catalog, channels
 from bot.catalog import JST
+from bot.handoff.notices import may_write_notices
 from bot.handoff.store import STATUS_LABELS, STATUSES, Store
 from bot.handoff.transcripts import Transcripts, live_key
 from bot.settings import Settings
@@ -77,6 +78,7 @@ class Console:
             channel_label=channels.label,
             line_contact=channels.LINE_CONTACT,
             live_key=live_key,
+            may_write_notices=may_write_notices,
         )
         return cls(settings, store, transcripts, templates)
 
