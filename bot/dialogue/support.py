@@ -17,13 +17,20 @@ from bot import supportinfo
 from bot.dialogue.contact import parse_contact
 from bot.dialogue.effects import CountSupport, Subscribe, Unsubscribe
 from bot.dialogue.replies import Reply, name_of
+from bot.language.textmatch import Reading
 from bot.triage import lexicon as lx
 
 STEPS = ("cared_age", "certificate", "living")
 STORY_LENGTH = 40  # a longer message while a question waits is a story, not an answer
+QUESTION_LENGTH = 80  # a longer first ask tells a story: the bot hears it (and hands off) before the check
+OTHERS_ROLES = ("employer", "supporter")  # they ask for someone else: the tool is for carers and the person
 AWAITING = ("support_offer", *(f"support_{s}" for s in STEPS), "notice_offer", "notice_topics", "notice_email")
 _ASKS = re.compile(lx.SUPPORT_QUESTION)
 _ABOUT = re.compile(lx.SUPPORT_WORDS)
+_GENERIC = re.compile(lx.SUPPORT_GENERIC)
+_DISABILITY = re.compile(lx.DISABILITY_HINT)
+_THANKS = re.compile(lx.NOT_A_QUESTION)
+_OPEN = re.compile(lx.SUPPORT_OPEN)
 _NOT_THIS = re.compile(lx.SUPPORT_NOT_THIS)
 _STOP = re.compile(lx.NOTICE_STOP)
 _WANTS_NOTICES = re.compile(lx.NOTICE_WANTED)
@@ -60,10 +67,21 @@ _ALL = re.compile(r"ぜんぶ|全部|すべて|全て|どれも|all")
 
 
 def asks_for_support(text: str, conditions: Any = ()) -> bool:
-    """The message asks what money, service or lending may be used (for a disability, or in general)."""
-    if not _ASKS.search(text) or not _ABOUT.search(text):
+    """The message asks what allowance, service or lending may be used: words specific enough alone
+    (手当, 車いすの貸出し), or general ones (制度, 支援, サービス) where a disability was told."""
+    reading = Reading.of(text)
+    # ｸﾙﾏｲｽ and くるまいす alike; not UniDic's reading, where 身体障害者 hides 「たいしょう」
+    forms = (reading.surface, reading.hira)
+
+    def found(words: re.Pattern) -> bool:
+        return any(words.search(form) for form in forms if form)
+
+    if not found(_ASKS) or _THANKS.search(text):
         return False
-    return "disability" in conditions or not _NOT_THIS.search(text)
+    disability = "disability" in conditions or found(_DISABILITY)
+    if found(_ABOUT):
+        return disability or not found(_NOT_THIS)
+    return disability and found(_GENERIC)
 
 
 def start(ctx: Any) -> Optional[List[Reply]]:
@@ -75,7 +93,12 @@ def start(ctx: Any) -> Optional[List[Reply]]:
     if _WANTS_NOTICES.search(ctx.text):
         ctx.conv.awaiting = "notice_topics"
         return [("utter_notice_topics", {})]
-    if not asks_for_support(ctx.text, ctx.a.facts.conditions):
+    if ctx.a.user_role in OTHERS_ROLES or not asks_for_support(ctx.text, ctx.a.facts.conditions):
+        return None
+    if len(ctx.text) > QUESTION_LENGTH or not _OPEN.search(Reading.of(ctx.text).hira):
+        # A story that ends in a question, or a question about one named thing (車いすを借りたい): heard
+        # and answered first; the check is offered after.
+        ctx.conv.once("support_asked")
         return None
     ctx.conv.once("support_offered")
     return [("utter_support_start", {})] + _ask(ctx, {})
@@ -84,7 +107,8 @@ def start(ctx: Any) -> Optional[List[Reply]]:
 def offer(ctx: Any) -> List[Reply]:
     """After a hand-off's last question: offer the check once to a carer of a person with a disability."""
     conv = ctx.conv
-    if conv.awaiting or ctx.a.crisis or "disability" not in ctx.a.facts.conditions or "support_offered" in conv.done:
+    wanted = "disability" in ctx.a.facts.conditions or "support_asked" in conv.done
+    if conv.awaiting or ctx.a.crisis or not wanted or "support_offered" in conv.done or ctx.a.user_role in OTHERS_ROLES:
         return []
     conv.once("support_offered")
     conv.awaiting = "support_offer"

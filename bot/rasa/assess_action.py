@@ -136,4 +136,5 @@ class ActionAssessCarer(Action):
         }
         # Only what changed: every event is replayed on every later turn, so fewer events
         # keep a long conversation as fast as a short one (make bench).
-        return [SlotSet(name, value) for name, value in slots.items() if tracker.slots.get(name) != value]
+        return [SlotSet(name, value) for name, value in slots.items()
+                if tracker.slots.get(name) != value and not (value == {} and not tracker.slots.get(name))]

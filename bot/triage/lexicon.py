@@ -166,6 +166,10 @@ NAMED_DESTINATIONS = _groups("NAMED_DESTINATIONS")
 
 # --- Asking what may be used; the city's notices (support.yml, issue 17) -----------------
 SUPPORT_WORDS = _regex("SUPPORT_WORDS")
+SUPPORT_GENERIC = _regex("SUPPORT_GENERIC")
+DISABILITY_HINT = _regex("DISABILITY_HINT")
+NOT_A_QUESTION = _regex("NOT_A_QUESTION")
+SUPPORT_OPEN = _regex("SUPPORT_OPEN")
 SUPPORT_QUESTION = _regex("SUPPORT_QUESTION")
 SUPPORT_NOT_THIS = _regex("SUPPORT_NOT_THIS")
 NOTICE_STOP = _regex("NOTICE_STOP")

@@ -136,7 +136,8 @@ def test_none_as_a_contact_is_accepted():
     p = Play()
     p.say("高2です。弟に障害があって毎日世話をしています")
     p.say("はい", "affirm")
-    assert p.names("なしで", "inform") == ["utter_contact_none"]
+    # A carer of a person with a disability is then offered the support-information check (issue 17).
+    assert p.names("なしで", "inform") == ["utter_contact_none", "utter_support_offer"]
 
 
 def test_a_crisis_shows_the_lines_first_asks_consent_at_once_and_stays_on():
