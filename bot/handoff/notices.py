@@ -124,7 +124,8 @@ class NoticeStore(Database):
         """E-mail subscriptions whose confirmation link was not sent yet (claimed: sent by one process)."""
         out = []
         with self.session() as s:
-            rows = s.query(Subscription).filter(Subscription.channel == "email", Subscription.confirm_sent_at.is_(None)).limit(limit).all()
+            rows = s.query(Subscription).filter(Subscription.channel == "email", Subscription.confirm_sent_at.is_(None),
+                                                Subscription.confirmed_at.is_(None)).limit(limit).all()
             for row in rows:
                 claimed = s.execute(sa.update(Subscription).where(Subscription.id == row.id, Subscription.confirm_sent_at.is_(None))
                                     .values(confirm_sent_at=time.time())).rowcount

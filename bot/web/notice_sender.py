@@ -109,7 +109,8 @@ class NoticeSender:
         if self.http is None:
             self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         text = f"【鎌倉市 ケアラー相談チャット】{d['title']}\n{d['body']}\nやめたいときは「配信停止」と送ってください。"
-        body = {"conversation": d["address"], "text": text, "key": f"notice:{d['notice_id']}:{d['subscription_id']}"}
+        # The retry key: this notice to this subscription (its secret token is unique even across a reset database).
+        body = {"conversation": d["address"], "text": text, "key": f"notice:{d['notice_id']}:{d['token']}"}
         headers = {"Authorization": f"Bearer {self.settings.line_relay_token}"}
         try:
             async with self.http.post(f"{self.settings.line_adapter_url.rstrip('/')}/internal/push", json=body, headers=headers) as r:

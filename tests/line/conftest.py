@@ -77,20 +77,54 @@ def adapter_env(line_db: str, web_url: str, fake_url: str) -> Dict[str, str]:
             "LINE_TEXT_LIMIT": str(TEXT_LIMIT), "LOG_LEVEL": "INFO"}
 
 
+class Inbox:
+    """A local SMTP server's mailbox (aiosmtpd): what the web app sent, by recipient."""
+
+    def __init__(self) -> None:
+        self.messages: List[tuple] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+    def to(self, address: str) -> List[str]:
+        return [raw for rcpt, raw in self.messages if address in rcpt]
+
+    def wait_for(self, address: str, n: int = 1, timeout: float = 30.0) -> List[str]:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if len(self.to(address)) >= n:
+                return self.to(address)
+            time.sleep(0.2)
+        raise AssertionError(f"{n} mail(s) to {address} not received within {timeout}s: {len(self.to(address))}")
+
+
 @pytest.fixture(scope="module")
 def line(tmp_path_factory, trained_model):
+    from aiosmtpd.controller import Controller
+
     tmp = tmp_path_factory.mktemp("line")
     handoff, tracker = f"sqlite:///{tmp}/handoff.db", f"sqlite:///{tmp}/tracker.db"
     store = Store(handoff)
-    for user, section in (("kodomo1", "kodomo_katei_soudan"), ("shoko1", "shoko"), ("somu1", "fukushi_somu")):
+    for user, section in (("kodomo1", "kodomo_katei_soudan"), ("shoko1", "shoko"), ("somu1", "fukushi_somu"),
+                          ("shogai1", "shogai_fukushi")):
         store.add_user(user, PASSWORD, section)
     env = {"HANDOFF_DB_URL": handoff, "CATALOG_PATH": str(stack.catalog_with_live_hours(tmp, away_minutes=5))}
     logs = tmp / "logs"
-    with stack.running(tracker, model=str(trained_model), log_dir=logs, extra_env=env) as s:
-        web_env = {**env, "TRACKER_DB_URL": tracker, "RASA_URL": s.rasa_url, "RASA_AUTH_TOKEN": s.token,
-                   "LINE_RELAY_TOKEN": RELAY_TOKEN}
-        with stack.web_app(web_env, log=logs / "web.log") as url, FakeLine(ACCESS_TOKEN) as fake:
-            db = str(tmp / "line" / "line.db")
-            with stack.line_adapter(adapter_env(db, url, fake.url), log=logs / "line.log") as adapter:
-                yield {"url": url, "adapter": adapter, "webhook": f"{adapter}/webhooks/line/webhook", "fake": fake,
-                       "db": db, "store": store, "stack": s, "tmp": tmp, "logs": logs, "web_env": web_env}
+    inbox, smtp_port = Inbox(), stack.free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    web_port, line_port = stack.free_port(), stack.free_port()
+    url, adapter_url = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{line_port}"
+    try:
+        with stack.running(tracker, model=str(trained_model), log_dir=logs, extra_env=env) as s:
+            web_env = {**env, "TRACKER_DB_URL": tracker, "RASA_URL": s.rasa_url, "RASA_AUTH_TOKEN": s.token,
+                       "LINE_RELAY_TOKEN": RELAY_TOKEN, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port),
+                       "SMTP_FROM": "carer-chat@example.jp", "PUBLIC_URL": url, "LINE_ADAPTER_URL": adapter_url}
+            with stack.web_app(web_env, log=logs / "web.log", port=web_port), FakeLine(ACCESS_TOKEN) as fake:
+                db = str(tmp / "line" / "line.db")
+                with stack.line_adapter(adapter_env(db, url, fake.url), log=logs / "line.log", port=line_port) as adapter:
+                    yield {"url": url, "adapter": adapter, "webhook": f"{adapter}/webhooks/line/webhook", "fake": fake,
+                           "db": db, "store": store, "stack": s, "tmp": tmp, "logs": logs, "web_env": web_env, "inbox": inbox}
+    finally:
+        smtp.stop()
