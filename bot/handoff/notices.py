@@ -25,6 +25,7 @@ from bot.catalog import JST
 from bot.handoff.database import Database
 from bot.handoff.models import Notice, NoticeDelivery, Staff, Subscription, SupportCount
 
+UNCONFIRMED_DAYS = 7  # an e-mail address whose link was never opened is deleted after this
 LEASE = 60.0  # seconds a claimed delivery is its sender's before another may take it over
 NOTICE_SECTION = "shogai_fukushi"  # 障害福祉課 writes the notices (measure 6-3-3-3); admins too
 
@@ -119,6 +120,14 @@ class NoticeStore(Database):
             n = s.query(Subscription).filter_by(token=token).delete() if token else 0
             s.commit()
             return n > 0
+
+    def forget_unconfirmed(self, days: float = UNCONFIRMED_DAYS, now: Optional[float] = None) -> int:
+        """Retention: e-mail subscriptions never confirmed within ``days`` are deleted with their address."""
+        with self.session() as s:
+            n = s.query(Subscription).filter(Subscription.confirmed_at.is_(None),
+                                             Subscription.created_at < (now or time.time()) - days * 86400).delete()
+            s.commit()
+            return n
 
     def confirmations_to_send(self, limit: int = 20) -> List[Dict[str, Any]]:
         """E-mail subscriptions whose confirmation link was not sent yet (claimed: sent by one process)."""

@@ -73,7 +73,8 @@ def run(store: Store, transcripts: Transcripts, periods: Optional[Periods] = Non
     store.archive_counts(Counter(jst_month(first) for first in gone.values() if first))
     store.forget_live(list(gone))  # holds, sent ids and crisis notices of the conversations deleted
     events += transcripts.delete(list(gone))
-    summary.update(conversations=len(gone), events=events)
+    # An e-mail address whose confirmation link was never opened (issue 17): deleted after a week.
+    summary.update(conversations=len(gone), events=events, unconfirmed_addresses=store.forget_unconfirmed())
     store.record_retention(summary)
     logger.info("retention: %s", summary)  # counts only
     return summary
