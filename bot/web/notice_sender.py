@@ -32,12 +32,14 @@ class NoticeSender:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings, self.store = settings, store
         self.http: Optional[aiohttp.ClientSession] = None
-        self._wake = asyncio.Event()
+        self._wake: Optional[asyncio.Event] = None  # made in the server's loop (run)
 
     def wake(self) -> None:
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
 
     async def run(self) -> None:
+        self._wake = asyncio.Event()
         while True:
             try:
                 busy = await self.step()

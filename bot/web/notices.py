@@ -87,8 +87,8 @@ async def create(request: Request, visit: Visit) -> HTTPResponse:
 
 
 @logged_in
-async def notice_page(request: Request, visit: Visit, notice_id: int) -> HTTPResponse:
-    notice = visit.console.store.notice(notice_id) if _writer(visit) else None
+async def notice_page(request: Request, visit: Visit, notice_id: str) -> HTTPResponse:
+    notice = visit.console.store.notice(int(notice_id)) if _writer(visit) and notice_id.isdigit() else None
     if notice is None:
         return visit.not_found()
     names = {t["id"]: t["name"] for t in supportinfo.topics()}
@@ -100,11 +100,12 @@ async def notice_page(request: Request, visit: Visit, notice_id: int) -> HTTPRes
 
 @logged_in
 @csrf_checked
-async def send(request: Request, visit: Visit, notice_id: int) -> HTTPResponse:
+async def send(request: Request, visit: Visit, notice_id: str) -> HTTPResponse:
     """Send: the recipients are fixed now, once (a second press sends nothing more); audited with counts."""
     store = visit.console.store
-    if not _writer(visit) or store.notice(notice_id) is None:
+    if not _writer(visit) or not notice_id.isdigit() or store.notice(int(notice_id)) is None:
         return visit.not_found()
+    notice_id = int(notice_id)
     counts = store.start_sending(notice_id)
     if counts is not None:
         store.audit(visit.staff, "notice_sent", None, f"お知らせ#{notice_id}: LINE {counts['line']}件・メール {counts['email']}件")
@@ -171,8 +172,8 @@ def blueprint() -> Blueprint:
     bp.add_route(support_page, "/staff/support", methods=["GET"])
     bp.add_route(notices_page, "/staff/notices", methods=["GET"])
     bp.add_route(create, "/staff/notices", methods=["POST"])
-    bp.add_route(notice_page, "/staff/notices/<notice_id:int>", methods=["GET"])
-    bp.add_route(send, "/staff/notices/<notice_id:int>/send", methods=["POST"])
+    bp.add_route(notice_page, "/staff/notices/<notice_id:str>", methods=["GET"])
+    bp.add_route(send, "/staff/notices/<notice_id:str>/send", methods=["POST"])
     bp.add_route(confirm_page, "/notices/confirm/<token:str>", methods=["GET"])
     bp.add_route(confirm, "/notices/confirm/<token:str>", methods=["POST"])
     bp.add_route(leave_page, "/notices/leave/<token:str>", methods=["GET"])

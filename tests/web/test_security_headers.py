@@ -76,8 +76,9 @@ def test_every_route_sends_the_security_headers(site, routes):
     # A live conversation's pages need a conversation happening now (tests/web/test_live.py): a 404 here;
     # the widget's updates need its sender id: a 400.
     # The live routes need a conversation; LINE's feed of held conversations answers the adapter only (403 here).
-    assert [(p, s) for p, s in opened if s != 200 and not p.startswith("/staff/live/c/") and p != "/chat/updates"
-            and (p, s) != ("/chat/line/watched", 403)] == []
+    # A notice or a subscription's link needs one that exists (tests/line/test_notices.py): a 404 here.
+    assert [(p, s) for p, s in opened if s != 200 and not p.startswith(("/staff/live/c/", "/staff/notices/", "/notices/confirm/"))
+            and p != "/chat/updates" and (p, s) not in (("/chat/line/watched", 403), ("/chat/line/subscribers", 403))] == []
     assert {"/staff/", "/staff/audit", "/staff/export.csv", "/staff/outcomes.csv", f"/staff/h/{site['ref']}", "/demo"} <= {
         p for p, _ in opened}
 
