@@ -27,7 +27,7 @@ from typing import Any, Dict, List
 import aiohttp
 
 from bot.language import japanese
-from tools import bench_live, stack
+from tools import bench_live, bench_peer, stack
 from tools.evaluate import load
 
 ROOT = stack.ROOT
@@ -255,6 +255,15 @@ def markdown(r: Dict[str, Any]) -> str:
         rows.append(f"| staff message to widget, {lv['conversations']} live conversations: p50 / p95 | "
                     f"{lv['p50_ms']} / {lv['p95_ms']} ms ({lv['messages']} messages, {lv['errors']} errors) |")
     rows.append(f"| training time ({r['training_how']}) | {r['training_s']} s |")
+    if r.get("peer"):
+        rows.append(f"| peer (plain Rasa, default recipe): peak RSS | {r['peer']['memory_peak_mb']} MB |")
+        for name, key in (("realistic", "load"), ("heavy", "long_first")):
+            for lt, ratio in zip(r["peer"][key], r["ratios"][name]):
+                rows.append(f"| peer, {name}, {lt['users']} user(s): p50 / p95 / p99, throughput | {lt['p50_ms']} / {lt['p95_ms']} / "
+                            f"{lt['p99_ms']} ms, {lt['turns_per_s']} turns/s, {lt['errors']} errors |")
+                rows.append(f"| bot ÷ peer, {name}, {ratio['users']} user(s): throughput, p50, p95, p99 | {ratio['turns_per_s']}, "
+                            f"{ratio['p50_ms']}, {ratio['p95_ms']}, {ratio['p99_ms']} |")
+        rows.append(f"| issue 18's targets met | {r['ratio_targets_met']} |")
     return "\n".join(rows)
 
 
@@ -282,7 +291,7 @@ async def measure(quick: bool) -> Dict[str, Any]:
                 result["load"] = [await load_test(s.rasa_url, u, n, convs) for u, n in plan]
                 longs = long_first_messages()
                 result["long_first_messages"] = {"count": len(longs), "chars_mean": round(statistics.mean(len(c[0]) for c in longs))}
-                result["long_first"] = [await load_test(s.rasa_url, u, n, longs) for u, n in plan[:2]]
+                result["long_first"] = [await load_test(s.rasa_url, u, n, longs) for u, n in plan]
                 result["long_first_verdict"] = long_first_verdict(result["long_first"])
                 result["growth"] = await growth(s.rasa_url, 20 if quick else 50)
                 result["breakdown"] = await breakdown(s, texts)
@@ -301,7 +310,42 @@ async def measure(quick: bool) -> Dict[str, Any]:
                           "web": peak_rss_mb(_pid_on(web_port))}
                 memory["total"] = round(sum(memory.values()), 1)
                 result["memory_peak_mb"] = memory
+    # Issue 18: the plain Rasa bot of the default recipe, after the bot, under exactly the same load.
+    result["peer"] = await measure_peer(plan, convs, longs)
+    result["ratios"] = {"realistic": bench_peer.ratios(result["load"], result["peer"]["load"]),
+                        "heavy": bench_peer.ratios(result["long_first"], result["peer"]["long_first"])}
+    result["ratio_targets_met"] = bench_peer.verdict(result["ratios"]["realistic"], result["ratios"]["heavy"])
     return result
+
+
+async def measure_ratios(quick: bool) -> Dict[str, Any]:
+    """Only the load runs of the bot, then of the peer: the ratios of issue 18."""
+    convs, longs = conversations(), long_first_messages()
+    plan = [(1, 20 if quick else 60), (10, 10 if quick else 30), (50, 4 if quick else 10)]
+    result: Dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp, stack.running(f"sqlite:///{tmp}/tracker.db") as s:
+        async with aiohttp.ClientSession() as http:
+            for text in [t for c in convs for t in c][:10]:
+                await one_turn(http, s.rasa_url, "bench-warmup", text)
+        result["load"] = [await load_test(s.rasa_url, u, n, convs) for u, n in plan]
+        result["long_first"] = [await load_test(s.rasa_url, u, n, longs) for u, n in plan]
+    result["peer"] = await measure_peer(plan, convs, longs)
+    result["ratios"] = {"realistic": bench_peer.ratios(result["load"], result["peer"]["load"]),
+                        "heavy": bench_peer.ratios(result["long_first"], result["peer"]["long_first"])}
+    result["ratio_targets_met"] = bench_peer.verdict(result["ratios"]["realistic"], result["ratios"]["heavy"])
+    return result
+
+
+async def measure_peer(plan, convs: List[List[str]], longs: List[List[str]]) -> Dict[str, Any]:
+    """The peer (tools/bench_peer.py): trained if needed, warmed up as the bot is, then the same runs."""
+    trained_s = bench_peer.train()
+    with bench_peer.running() as peer:
+        async with aiohttp.ClientSession() as http:
+            for text in [t for c in convs for t in c][:10]:
+                await one_turn(http, peer["url"], "bench-warmup", text)
+        load = [await load_test(peer["url"], u, n, convs) for u, n in plan]
+        long_first = [await load_test(peer["url"], u, n, longs) for u, n in plan]
+        return {"load": load, "long_first": long_first, "memory_peak_mb": peak_rss_mb(peer["pid"]), "training_s": trained_s}
 
 
 async def measure_long(quick: bool) -> List[Dict[str, Any]]:
@@ -343,7 +387,17 @@ def main(argv=None) -> int:
                    help="scale: two Rasa instances on PostgreSQL and Redis (make bench-scale)")
     p.add_argument("--only-long", action="store_true", help="only the long-first-message workload (issue 13's targets)")
     p.add_argument("--only-live", action="store_true", help="only staff -> widget latency (issue 15)")
+    p.add_argument("--only-ratios", action="store_true", help="only the bot and the plain peer under the same load (issue 18)")
     args = p.parse_args(argv)
+    if args.only_ratios:
+        r = asyncio.run(measure_ratios(args.quick))
+        for name in ("realistic", "heavy"):
+            for row in r["ratios"][name]:
+                print(f"| bot ÷ peer, {name}, {row['users']} user(s) | throughput {row['turns_per_s']}, p50 {row['p50_ms']}, "
+                      f"p95 {row['p95_ms']}, p99 {row['p99_ms']} | errors {row['errors']} / {row['peer_errors']} |")
+        print(f"| issue 18's targets met | {r['ratio_targets_met']} |")
+        print(json.dumps({"bot": {"load": r["load"], "long_first": r["long_first"]}, "peer": r["peer"]}, ensure_ascii=False))
+        return 0
     if args.only_live:
         lv = asyncio.run(bench_live.alone(args.quick))
         print(f"| staff message to widget, {lv['conversations']} live conversations | p50 {lv['p50_ms']} ms, "
