@@ -58,6 +58,11 @@ def long_first_messages(min_chars: int = 80) -> List[List[str]]:
     return [[t] for t in sorted(firsts, key=lambda t: (-len(t), t))]
 
 
+def load_plan(quick: bool) -> List[tuple]:
+    """(users, turns per user) of every load run: 1, 10 and 50 users."""
+    return [(1, 20 if quick else 60), (10, 10 if quick else 30), (50, 4 if quick else 10)]
+
+
 # Issue 13's targets for the long-first-message workload on this machine.
 LONG_TARGETS = {"1_user_p95_ms": 100, "10_users_turns_per_s": 40, "10_users_p95_ms": 400}
 
@@ -287,7 +292,7 @@ async def measure(quick: bool) -> Dict[str, Any]:
             env = {"RASA_URL": s.rasa_url, "HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": s.db_url,
                    "RASA_AUTH_TOKEN": s.token}
             with stack.web_app(env) as web_url:
-                plan = [(1, 20 if quick else 60), (10, 10 if quick else 30), (50, 4 if quick else 10)]
+                plan = load_plan(quick)
                 result["load"] = [await load_test(s.rasa_url, u, n, convs) for u, n in plan]
                 longs = long_first_messages()
                 result["long_first_messages"] = {"count": len(longs), "chars_mean": round(statistics.mean(len(c[0]) for c in longs))}
@@ -311,17 +316,13 @@ async def measure(quick: bool) -> Dict[str, Any]:
                 memory["total"] = round(sum(memory.values()), 1)
                 result["memory_peak_mb"] = memory
     # Issue 18: the plain Rasa bot of the default recipe, after the bot, under exactly the same load.
-    result["peer"] = await measure_peer(plan, convs, longs)
-    result["ratios"] = {"realistic": bench_peer.ratios(result["load"], result["peer"]["load"]),
-                        "heavy": bench_peer.ratios(result["long_first"], result["peer"]["long_first"])}
-    result["ratio_targets_met"] = bench_peer.verdict(result["ratios"]["realistic"], result["ratios"]["heavy"])
-    return result
+    return await with_peer(result, plan, convs, longs)
 
 
 async def measure_ratios(quick: bool) -> Dict[str, Any]:
     """Only the load runs of the bot, then of the peer: the ratios of issue 18."""
     convs, longs = conversations(), long_first_messages()
-    plan = [(1, 20 if quick else 60), (10, 10 if quick else 30), (50, 4 if quick else 10)]
+    plan = load_plan(quick)
     result: Dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp, stack.running(f"sqlite:///{tmp}/tracker.db") as s:
         async with aiohttp.ClientSession() as http:
@@ -329,6 +330,11 @@ async def measure_ratios(quick: bool) -> Dict[str, Any]:
                 await one_turn(http, s.rasa_url, "bench-warmup", text)
         result["load"] = [await load_test(s.rasa_url, u, n, convs) for u, n in plan]
         result["long_first"] = [await load_test(s.rasa_url, u, n, longs) for u, n in plan]
+    return await with_peer(result, plan, convs, longs)
+
+
+async def with_peer(result: Dict[str, Any], plan, convs: List[List[str]], longs: List[List[str]]) -> Dict[str, Any]:
+    """Add the peer's runs under the same ``plan`` and the bot ÷ peer ratios to the bot's ``result``."""
     result["peer"] = await measure_peer(plan, convs, longs)
     result["ratios"] = {"realistic": bench_peer.ratios(result["load"], result["peer"]["load"]),
                         "heavy": bench_peer.ratios(result["long_first"], result["peer"]["long_first"])}
@@ -370,7 +376,7 @@ async def measure_scale(quick: bool) -> Dict[str, Any]:
         async with aiohttp.ClientSession() as http:
             for k, text in enumerate([t for conv in convs[:3] for t in conv]):
                 await one_turn(http, urls[k % 2], "bench-warmup", text)
-        plan = [(1, 20 if quick else 60), (10, 10 if quick else 30), (50, 4 if quick else 10)]
+        plan = load_plan(quick)
         result["load"] = [await load_test(urls, u, n, convs) for u, n in plan]
         memory = {"rasa_a": peak_rss_mb(c.a.rasa_pid), "rasa_b": peak_rss_mb(c.b.rasa_pid),
                   "actions": peak_rss_mb(c.a.actions_pid)}

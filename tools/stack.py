@@ -167,15 +167,31 @@ def running(
 @contextlib.contextmanager
 def web_app(env: Dict[str, str], timeout: float = 30.0, log: Optional[Path] = None, port: int = 0) -> Iterator[str]:
     """Start the web app (``python -m bot.web``) on ``port`` or a free one; yield its URL (output to ``log``)."""
+    with web_process(env, timeout, log, port) as (url, _proc):
+        yield url
+
+
+@contextlib.contextmanager
+def web_process(env: Dict[str, str], timeout: float = 30.0, log: Optional[Path] = None, port: int = 0,
+                log_mode: str = "w") -> Iterator[tuple]:
+    """As ``web_app``, yielding (url, process): for a test that kills it (SIGKILL) on purpose."""
+    with _service([sys.executable, "-m", "bot.web"], "WEB_PORT", env, timeout, log, port, log_mode) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def _service(argv: List[str], port_variable: str, env: Dict[str, str], timeout: float, log: Optional[Path], port: int,
+             log_mode: str) -> Iterator[tuple]:
+    """Start one of the product's HTTP services on ``port`` (or a free one), wait for its /health, and
+    stop it on exit (also on failure; one that already died is left as it is)."""
     port = port or free_port()
-    full_env = dict(os.environ, WEB_PORT=str(port), **env)
-    out = open(log, "w") if log else subprocess.DEVNULL
-    proc = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env=full_env,
+    out = open(log, log_mode) if log else subprocess.DEVNULL
+    proc = subprocess.Popen(argv, cwd=ROOT, env=dict(os.environ, **{port_variable: str(port)}, **env),
                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(f"{url}/health", proc, timeout)
-        yield url
+        yield url, proc
     finally:
         _stop(proc)
 
@@ -204,14 +220,5 @@ def line_adapter(env: Dict[str, str], timeout: float = 30.0, log: Optional[Path]
     free one; yield its URL (output to ``log``)."""
     if not LINE_PYTHON.exists():
         raise RuntimeError(f"{LINE_PYTHON} is missing: run `make install` (the LINE adapter's environment)")
-    port = port or free_port()
-    full_env = dict(os.environ, LINE_PORT=str(port), **env)
-    out = open(log, "a") if log else subprocess.DEVNULL
-    proc = subprocess.Popen([str(LINE_PYTHON), "-m", "bot.line"], cwd=ROOT, env=full_env,
-                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(f"{url}/health", proc, timeout)
+    with _service([str(LINE_PYTHON), "-m", "bot.line"], "LINE_PORT", env, timeout, log, port, "a") as (url, _proc):
         yield url
-    finally:
-        _stop(proc)

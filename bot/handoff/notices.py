@@ -154,17 +154,25 @@ class NoticeStore(Database):
             return row.id
 
     def notice(self, notice_id: int) -> Optional[Dict[str, Any]]:
-        with self.session() as s:
-            row = s.get(Notice, notice_id)
-            return None if row is None else self._notice_dict(s, row)
+        found = self._notices(Notice.id == notice_id)
+        return found[0] if found else None
 
     def notices(self) -> List[Dict[str, Any]]:
+        return self._notices()
+
+    def _notices(self, *where: Any) -> List[Dict[str, Any]]:
+        """Notices, newest first (at most 200), each with its deliveries counted by state (one query for all)."""
         with self.session() as s:
-            return [self._notice_dict(s, r) for r in s.query(Notice).order_by(Notice.id.desc()).limit(200)]
+            rows = s.query(Notice).filter(*where).order_by(Notice.id.desc()).limit(200).all()
+            states: Dict[int, Dict[str, int]] = {r.id: {} for r in rows}
+            counted = (s.query(NoticeDelivery.notice_id, NoticeDelivery.state, sa.func.count())
+                       .filter(NoticeDelivery.notice_id.in_(list(states))).group_by(NoticeDelivery.notice_id, NoticeDelivery.state))
+            for notice_id, state, n in counted:
+                states[notice_id][state] = n
+            return [self._notice_dict(r, states[r.id]) for r in rows]
 
     @staticmethod
-    def _notice_dict(s: Any, row: Notice) -> Dict[str, Any]:
-        states = dict(s.query(NoticeDelivery.state, sa.func.count()).filter_by(notice_id=row.id).group_by(NoticeDelivery.state).all())
+    def _notice_dict(row: Notice, states: Dict[str, int]) -> Dict[str, Any]:
         return {"id": row.id, "title": row.title, "body": row.body, "topics": json.loads(row.topics), "author": row.author,
                 "section": row.section, "created_at": row.created_at, "sent_at": row.sent_at, "figures": states,
                 "recipients": sum(states.values())}

@@ -27,7 +27,7 @@ from linebot.v3 import WebhookParser
 
 from bot import catalog
 from bot.channels import line_conversation_id
-from bot.line.messages import split_text, to_line
+from bot.line.messages import text_messages, to_line
 from bot.line.sender import LineSender, Undeliverable, retry_key
 from bot.line.store import LineStore
 from bot.settings import Settings
@@ -139,7 +139,7 @@ class Adapter:
         self.store.remember(conversation, user)
         if kind == "follow":
             days = self.settings.conversation_retention_days
-            messages = [{"type": "text", "text": p} for p in split_text(catalog.line_text("follow", days=days), self._limit)]
+            messages = text_messages(catalog.line_text("follow", days=days), self._limit)
         elif kind == "not_text":
             messages = [{"type": "text", "text": catalog.line_text("non_text")}]
         elif not payload["text"].strip():
@@ -244,9 +244,7 @@ class Adapter:
 
     async def _push_live(self, user: str, conversation: str, m: Dict[str, Any]) -> None:
         text = m["text"] if m.get("who") == "notice" else f"{catalog.line_text('staff', section=m.get('section') or '市')}\n{m['text']}"
-        messages = [{"type": "text", "text": p} for p in split_text(text, self._limit)]
-        for n in range(0, len(messages), 5):
-            await self.sender.push(user, messages[n:n + 5], retry_key(conversation, m["id"], n))
+        await self.sender.push_all(user, text_messages(text, self._limit), conversation, m["id"])
 
     async def purge(self) -> None:
         """Retention: forget the LINE ids of people silent too long, but not of those subscribed to notices
@@ -276,10 +274,8 @@ class Adapter:
         user = self.store.user_id(conversation)
         if user is None:
             return web.json_response({"gone": True}, status=410)  # unfollowed, or forgotten
-        messages = [{"type": "text", "text": p} for p in split_text(text, self._limit)]
         try:
-            for n in range(0, len(messages), 5):
-                await self.sender.push(user, messages[n:n + 5], retry_key(key, n))
+            await self.sender.push_all(user, text_messages(text, self._limit), key)
         except Undeliverable:
             return web.json_response({"error": "undeliverable"}, status=502)
         return web.json_response({"sent": True})

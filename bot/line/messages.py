@@ -44,6 +44,11 @@ def split_text(text: str, limit: int) -> List[str]:
     return [p.strip() for p in pieces if p.strip()]
 
 
+def text_messages(text: str, limit: int) -> List[Dict[str, Any]]:
+    """A text as LINE text messages, cut at sentence ends within ``limit``."""
+    return [{"type": "text", "text": piece} for piece in split_text(text, limit)]
+
+
 def _label(title: str) -> str:
     title = " ".join(title.split())
     return title if len(title) <= MAX_LABEL else title[: MAX_LABEL - 1] + "…"
@@ -76,7 +81,7 @@ def to_line(answer: List[Dict[str, Any]], limit: int) -> List[Dict[str, Any]]:
         if isinstance(m.get("image"), str):
             parts.append(m["image"])
         for part in parts:
-            out += [{"type": "text", "text": piece} for piece in split_text(part, limit)]
+            out += text_messages(part, limit)
         if m.get("buttons"):
             buttons = list(m["buttons"])
     if buttons and out:

@@ -77,6 +77,11 @@ class LineSender:
             logger.info("line: reply not taken (%s), pushing instead", e)
             return False
 
+    async def push_all(self, user_id: str, messages: List[Dict[str, Any]], *key: Any) -> None:
+        """Push any number of messages, five per call; each call's retry key is ``key`` and its position."""
+        for n, batch in enumerate(batches(messages)):
+            await self.push(user_id, batch, retry_key(*key, n))
+
     async def push(self, user_id: str, batch: List[Dict[str, Any]], key: str) -> None:
         """Push up to five messages; a push LINE already accepted under this key counts as sent."""
         request = PushMessageRequest(to=user_id, messages=[Message.from_dict(m) for m in batch])

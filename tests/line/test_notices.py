@@ -9,8 +9,6 @@ import email.policy
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 import uuid
 
@@ -144,35 +142,25 @@ def test_a_send_killed_in_the_middle_resumes_and_nobody_gets_it_twice(line, tmp_
     from bot.handoff.models import Staff as StaffRecord
     notice_id = store.create_notice(StaffRecord("shogai2", "shogai_fukushi"), "再開テストのお知らせ", "本文", ["allowances"])
     assert store.start_sending(notice_id) == {"line": 8, "email": 5}
-    env = dict(os.environ, **{**line["web_env"], "HANDOFF_DB_URL": handoff, "NOTICE_RATE": "2"})
+    env = {**line["web_env"], "HANDOFF_DB_URL": handoff, "NOTICE_RATE": "2"}
+    log = tmp_path / "web2.log"
 
-    def start():
-        port = stack.free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=stack.ROOT, env=dict(env, WEB_PORT=str(port)),
-                                stdout=open(tmp_path / "web2.log", "a"), stderr=subprocess.STDOUT, start_new_session=True)
-        stack._wait(f"http://127.0.0.1:{port}/health", proc, 30)
-        return proc
-
-    proc = start()
-    deadline = time.time() + 30
-    while store.notice(notice_id)["figures"].get("sent", 0) < 4 and time.time() < deadline:
-        time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)  # mid-send: some sent, one perhaps claimed, the rest pending
-    proc.wait()
+    with stack.web_process(env, log=log, log_mode="a") as (_url, proc):
+        deadline = time.time() + 30
+        while store.notice(notice_id)["figures"].get("sent", 0) < 4 and time.time() < deadline:
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGKILL)  # mid-send: some sent, one perhaps claimed, the rest pending
+        proc.wait()
     middle = store.notice(notice_id)["figures"]
     assert 0 < middle.get("sent", 0) < 13, middle
     time.sleep(61)  # a claim of the killed process lapses (LEASE)
-    proc = start()
-    try:
+    with stack.web_process(env, log=log, log_mode="a"):
         deadline = time.time() + 60
         while time.time() < deadline:
             f = store.notice(notice_id)["figures"]
             if not f.get("pending") and not f.get("sending"):
                 break
             time.sleep(0.2)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait()
     figures = store.notice(notice_id)["figures"]
     assert figures.get("sent", 0) + figures.get("uncertain", 0) == 13 and not figures.get("failed"), figures
     for p in people:  # LINE: exactly once each (the retry key makes a resumed push one delivery)
