@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import gc
 import hmac
-import json
 import logging
 import secrets
 import sys
 from typing import Optional
 
-from sanic import Sanic, response
+from sanic import Sanic, exceptions, response
 from sanic.request import Request
 
 from bot import production, supportinfo
@@ -38,10 +37,13 @@ def authorized(request: Request, token: str) -> bool:
     return hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
-def _well_formed(raw: bytes) -> bool:
+def _well_formed(request: Request) -> bool:
+    """Whether the body is an action call. Read once: rasa_sdk's handler gets the same parsed body
+    (``request.json`` keeps it), where parsing it twice was a fifth of this server's CPU (make bench)."""
     try:
-        call = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        request.body.decode("utf-8")
+        call = request.json
+    except (UnicodeDecodeError, ValueError, exceptions.InvalidUsage):
         return False
     return (isinstance(call, dict) and isinstance(call.get("next_action"), str)
             and isinstance(call.get("tracker"), dict) and isinstance(call.get("domain", {}), dict))
@@ -68,7 +70,7 @@ def create_app(token: Optional[str] = None, actions: str = "actions", settings: 
             return response.json({"error": "body too large"}, status=413)
         if request.headers.get("content-encoding", "identity").lower() != "identity":
             return response.json({"error": "compressed bodies are not accepted"}, status=415)
-        if request.method == "POST" and not _well_formed(request.body or b""):
+        if request.method == "POST" and not _well_formed(request):
             return response.json({"error": "body must be an action call: next_action and tracker"}, status=400)
         return None
 

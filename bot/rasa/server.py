@@ -17,9 +17,14 @@ import secrets
 import sys
 from typing import Any, Dict, List
 
+import rasa
 from jsonschema import exceptions, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from bot import production
 from bot.settings import Settings
@@ -45,9 +50,34 @@ def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
     return True
 
 
+def _action_call_format(self: RemoteAction, tracker: DialogueStateTracker, domain: Domain) -> Dict[str, Any]:
+    """RemoteAction._action_call_format sending only what the action reads (bot.rasa.assess_action).
+
+    Rasa sends every event of the conversation with its whole NLU result (token offsets, the ranking of
+    every intent) and the bot's replies: 427 KB of JSON at the 60th long message, written by Rasa and
+    read by the action server on every turn, growing with the conversation (make bench). The action
+    reads the slots, the latest message with its NLU result, and the texts of the user's messages of
+    this session: that is what is sent (the person's words and nothing of the bot's). The domain is not
+    sent either (``enable_selective_domain`` in the endpoints).
+    """
+    state = tracker.current_state(EventVerbosity.NONE)
+    state["events"] = [
+        {"event": "user", "text": e.text, "timestamp": e.timestamp} if isinstance(e, UserUttered)
+        else {"event": "action", "name": e.action_name, "timestamp": e.timestamp}
+        for e in tracker.events
+        if isinstance(e, UserUttered) or (isinstance(e, ActionExecuted) and e.action_name == ACTION_SESSION_START_NAME)
+    ]
+    result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state, "version": rasa.__version__}
+    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+        result["domain"] = domain.as_dict()
+    return result
+
+
 def install() -> None:
-    """Use the reusable validator in this process; freeze the loaded model out of the garbage collector."""
+    """Use the reusable validator and the lean action call in this process; freeze the loaded model
+    out of the garbage collector."""
     RemoteAction._validate_action_result = _validate_action_result
+    RemoteAction._action_call_format = _action_call_format
     import rasa.core.run
 
     load = rasa.core.run.load_agent_on_start
