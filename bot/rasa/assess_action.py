@@ -34,8 +34,12 @@ def store() -> Store:
 
 
 def warm_up() -> None:
-    """Load the learned reader of danger now (half a second), not during the first person's turn."""
+    """Load the learned reader of danger now (half a second) and take a few turns in memory
+    (bot.rasa.warmup), not during the first person's turn: the server listens after this."""
+    from bot.rasa import warmup
+
     danger_model.warm_up()
+    warmup.actions()
 
 
 def user_messages(tracker: Tracker) -> Tuple[List[str], List[int]]:

@@ -12,10 +12,13 @@ no caching of the console, which shows personal data on what may be a shared PC.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from pathlib import Path
 from typing import Callable, Coroutine, Optional
 
+import aiohttp
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -111,6 +114,8 @@ def create_app(settings: Optional[Settings] = None, store: Optional[Store] = Non
     for sheet in STYLESHEETS:
         app.add_route(_stylesheet(sheet), f"/{sheet}", methods=["GET"], name=sheet.replace(".", "_"))
     app.add_route(health, "/health", methods=["GET"])
+    app.ctx.readiness = Readiness(settings)
+    app.add_route(ready, "/ready", methods=["GET"])
     app.add_route(index, "/", methods=["GET"])
     return app
 
@@ -118,6 +123,40 @@ def create_app(settings: Optional[Settings] = None, store: Optional[Store] = Non
 async def health(_: Request) -> HTTPResponse:
     """For the load balancer and the start-up scripts: the app answers."""
     return response.json({"status": "ok"})
+
+
+class Readiness:
+    """Whether Rasa answers. Rasa opens its port only once its model is loaded and warmed and the action
+    server (itself warmed before it listens) answers (bot.rasa.warmup): so the first person after a
+    restart waits no longer than the tenth. It asks the REST channel the relay uses (no token needed),
+    at most every ``ttl`` seconds however often /ready is called (it is public: the widget asks)."""
+
+    def __init__(self, settings: Settings, ttl: float = 2.0) -> None:
+        self.url = f"{settings.rasa_url.rstrip('/')}/webhooks/rest/"
+        self.ttl, self._at, self._ready = ttl, -1e9, False
+        self._lock = asyncio.Lock()
+
+    async def ready(self) -> bool:
+        async with self._lock:
+            if time.monotonic() - self._at >= self.ttl:
+                self._ready = await self._ask()
+                self._at = time.monotonic()
+            return self._ready
+
+    async def _ask(self) -> bool:
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+                async with http.get(self.url) as r:
+                    return r.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
+
+
+async def ready(request: Request) -> HTTPResponse:
+    """For the widget and the load balancer: 200 when a message would be answered at full speed, else 503."""
+    ok = await request.app.ctx.readiness.ready()
+    # CORS as the widget's other routes (bot.web.relay): the widget may be on the city's own site.
+    return response.json({"ready": ok}, status=200 if ok else 503, headers={**relay.CORS, "Cache-Control": "no-store"})
 
 
 async def index(_: Request) -> HTTPResponse:

@@ -146,8 +146,43 @@
     notice.hidden = false;
   }
 
+  // ---- no cold turn (issue 18): after a restart the server says "ready" only once its models are
+  // warm; until then the widget says so, keeps what was written, and sends it once ready ----------
+  var ready = null;  // unknown until /ready answers
+  var checking = false;
+  var pollTimer = null;
+  var WARM_TEXT = "いま、チャットの準備をしています。少しだけお待ちください。書いたメッセージは、準備ができたらすぐに送ります。";
+  function checkReady() {
+    if (checking) { return; }
+    checking = true;
+    fetch(SERVER + "/ready", { credentials: "omit", cache: "no-store" }).then(function (r) {
+      checking = false;
+      ready = r.status === 200;
+      if (ready) {
+        if (!pending().length) { firstFailureAt = null; notice.hidden = true; }
+        flush();
+      } else {
+        // Still starting, or Rasa is down: a person who has written waits at most OFFLINE_AFTER before
+        // the widget says it cannot answer now and shows the crisis lines.
+        if (pending().length) { firstFailureAt = firstFailureAt || Date.now(); }
+        if (firstFailureAt && Date.now() - firstFailureAt >= OFFLINE_AFTER) {
+          showOffline(true);
+        } else if (notice.hidden) {
+          notice.textContent = WARM_TEXT;
+          notice.hidden = false;
+        }
+        if (!pollTimer) { pollTimer = setTimeout(function () { pollTimer = null; checkReady(); }, RETRY_MS); }
+      }
+    }).catch(function () {
+      checking = false;
+      ready = null;  // the server itself is gone: the sending below says so after OFFLINE_AFTER
+      flush();
+    });
+  }
+
   function flush() {
     if (sending) { return; }
+    if (ready === false) { checkReady(); return; }
     var next = pending()[0];
     if (!next) { typing.textContent = ""; return; }
     sending = true;
@@ -261,7 +296,7 @@
   function mount() {
     document.body.appendChild(root);
     render();
-    flush();
+    checkReady();
     watch();
   }
   if (document.body) { mount(); } else { document.addEventListener("DOMContentLoaded", mount); }
