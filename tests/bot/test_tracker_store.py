@@ -139,3 +139,46 @@ def test_the_number_of_kept_trackers_is_bounded(db, monkeypatch):
     turn(tracker, "もう一度")
     run(off.save(tracker))
     assert not off._kept and run(off.retrieve("p")) is not tracker
+
+
+def rows(db):
+    import sqlalchemy as sa
+
+    with sa.create_engine(db).connect() as c:
+        return [tuple(r) for r in c.execute(sa.text(
+            "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"))]
+
+
+def test_the_rows_written_are_rasas_own(tmp_path):
+    """The store writes with one insert per turn what Rasa's SQLTrackerStore writes with an ORM object per
+    event: the same rows, column by column, and Rasa's own store reads them back into the same tracker."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    ours, theirs = f"sqlite:///{tmp_path}/ours.db", f"sqlite:///{tmp_path}/theirs.db"
+    ours_store, rasa_store = new_store(ours), SQLTrackerStore(domain=DOMAIN, host=theirs)
+    saved = [list(start(ours_store, "r").events)]
+    tracker = run(ours_store.retrieve("r"))  # as Rasa's next turn reads it: from the session's start
+    for text in ("母の介護をしています", "45歳です", "ありがとう"):
+        turn(tracker, text)
+        run(ours_store.save(tracker))
+        saved.append(list(tracker.events))
+    for events in saved:  # the same turns, saved by Rasa's own store
+        run(rasa_store.save(DialogueStateTracker.from_events("r", events, DOMAIN.slots)))
+    assert rows(ours) == rows(theirs) and len(rows(ours)) == 1 + len(tracker.events)  # + action_session_start
+    assert same(run(SQLTrackerStore(domain=DOMAIN, host=ours).retrieve("r")), run(rasa_store.retrieve("r")))
+
+
+def test_sqlite_is_kept_open_in_wal_mode_and_private(db, tmp_path):
+    """One connection for the life of the process, write-ahead log with full sync: a committed turn is on
+    disk; the log holds what people wrote, so it is readable by the owner only, like the database."""
+    import sqlalchemy as sa
+
+    store = new_store(db)
+    start(store, "w")
+    with store.engine.connect() as c:
+        assert c.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert c.execute(sa.text("PRAGMA synchronous")).scalar() == 2  # FULL
+    assert store.engine.pool.__class__.__name__ == "SingletonThreadPool"
+    for path in tmp_path.glob("tracker.db*"):
+        assert path.stat().st_mode & 0o077 == 0, path.name

@@ -152,6 +152,14 @@ def test_a_message_typed_during_an_outage_is_delivered_once_after(world, browser
     page.wait_for_selector(".kc-notice:not([hidden])", timeout=15000)
     notice = page.locator(".kc-notice").inner_text()
     assert "0120-0-78310" in notice and "つながりにくく" in notice
+    # Someone who opens the chat while the bot restarts is told it is getting ready (issue 18), and what
+    # she writes waits for it.
+    newcomer = _page(browser, world)
+    _open(newcomer).fill("準備中に書いた：父の介護をしています")
+    newcomer.wait_for_selector(".kc-notice:not([hidden])", timeout=10000)
+    assert "準備をしています" in newcomer.locator(".kc-notice").inner_text()
+    newcomer.get_by_label("メッセージ（Enterで送信、Shift+Enterで改行）").press("Enter")
+    assert requests.get(f"{world['web']}/ready").status_code == 503
     with stack.running(world["tracker_url"], model=world["model"], rasa_port=world["rasa_port"],
                        actions_url=s.actions_url, extra_env={"ACTION_SERVER_TOKEN": s.actions_token}) as restarted:
         world["stack"] = restarted
@@ -159,6 +167,10 @@ def test_a_message_typed_during_an_outage_is_delivered_once_after(world, browser
         page.wait_for_selector(".kc-notice[hidden]", state="attached")
         texts = [e["text"] for e in restarted.tracker(sender)["events"] if e["event"] == "user"]
         assert texts.count("停電中に書いた：母の介護をしています") == 1
+        assert requests.get(f"{world['web']}/ready").json() == {"ready": True}
+        newcomer.wait_for_function("() => !document.querySelector('.kc-pending')", timeout=30000)
+        newcomer.wait_for_selector(".kc-notice[hidden]", state="attached")
+        assert newcomer.locator(".kc-bot").count() >= 2  # the welcome, then the answer
         # A retry of the same id (a lost answer) is answered from the relay, not sent again.
         item = page.evaluate("JSON.parse(sessionStorage.getItem('kc-chat-v1')).items.filter(i => i.who === 'user').pop()")
         again = requests.post(f"{world['web']}/chat/send", json={"sender": sender, "id": item["id"], "text": item["text"]})

@@ -17,6 +17,18 @@ def test_health(site):
     assert r.json == {"status": "ok"}  # sanic-testing: a property
 
 
+def test_ready_only_when_rasa_answers(make_site, tmp_path):
+    """Issue 18: Rasa listens only once it is warm, so /ready says whether a message would be answered at
+    full speed; here nothing listens at RASA_URL (the real stack's 200: tests/browser/test_widget_browser.py)."""
+    from tools.stack import free_port
+
+    site = make_site(tmp_path, {"RASA_URL": f"http://127.0.0.1:{free_port()}"})
+    r = site.client().get("/ready")
+    assert r.status_code == 503 and r.json == {"ready": False}
+    assert r.headers["access-control-allow-origin"] == "*"  # the widget may be on the city's own site
+    assert site.client().get("/health").status_code == 200  # alive all the same
+
+
 def test_page_is_japanese(site):
     body = site.client().get("/").text
     assert '<html lang="ja">' in body and "ケアラー相談チャット" in body
