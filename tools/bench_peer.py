@@ -44,14 +44,20 @@ def train() -> float:
 
 
 @contextlib.contextmanager
-def running(timeout: float = 240.0) -> Iterator[Dict[str, Any]]:
-    """The peer's Rasa server on loopback (its own SQLite tracker store in a temporary folder)."""
+def running(timeout: float = 240.0, store: str = "sql") -> Iterator[Dict[str, Any]]:
+    """The peer's Rasa server on loopback (its own SQLite tracker store in a temporary folder). With
+    ``store="memory"`` it keeps conversations in Rasa's in-memory store: plain Rasa at its fastest, with
+    nothing written anywhere (the stricter comparison; not what a real bot can run on)."""
     port = stack.free_port()
     token = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", PEER_TRACKER_DB=f"{tmp}/peer.db")
+        endpoints = PEER / "endpoints.yml"
+        if store == "memory":
+            endpoints = Path(tmp) / "endpoints.yml"
+            endpoints.write_text("action_endpoint: null  # and no tracker_store: Rasa's InMemoryTrackerStore\n")
         proc = subprocess.Popen([str(stack.BIN / "rasa"), "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1",
-                                 "--port", str(port), "--model", str(MODELS / "peer.tar.gz"), "--endpoints", str(PEER / "endpoints.yml")],
+                                 "--port", str(port), "--model", str(MODELS / "peer.tar.gz"), "--endpoints", str(endpoints)],
                                 cwd=PEER, env=env, stdout=open(Path(tmp) / "peer.log", "w"), stderr=subprocess.STDOUT,
                                 start_new_session=True)
         url = f"http://127.0.0.1:{port}"

@@ -6,8 +6,10 @@ Rasa's own action call and into the lean one, and what the action reads is compa
 
 import ast
 import json
+import os
 import uuid
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from rasa.core.actions.action import RemoteAction
@@ -26,7 +28,10 @@ pytestmark = pytest.mark.server
 
 
 def _action() -> RemoteAction:
-    return RemoteAction("action_assess_carer", read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint"))
+    """The action as Rasa builds it from endpoints.yml (its variables as `make` exports them)."""
+    env = {"ACTION_ENDPOINT_URL": "http://localhost:5055/webhook", "ACTION_SERVER_TOKEN": "test", "TRACKER_DB_URL": "sqlite://"}
+    with mock.patch.dict(os.environ, {k: os.environ.get(k, v) for k, v in env.items()}):
+        return RemoteAction("action_assess_carer", read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint"))
 
 
 def test_the_action_reads_only_what_the_lean_call_carries():
