@@ -258,7 +258,7 @@ def markdown(r: Dict[str, Any]) -> str:
     first = r.get("first_people_ms") or []
     if first:
         rows.append(f"| first ten people after start, one after another: 1st / 10th / median | {first[0]} / {first[-1]} / "
-                    f"{statistics.median(first)} ms |")
+                    f"{round(statistics.median(first), 1)} ms |")
     if r.get("live"):
         lv = r["live"]
         rows.append(f"| staff message to widget, {lv['conversations']} live conversations: p50 / p95 | "
