@@ -111,6 +111,13 @@ async def one_turn(http: aiohttp.ClientSession, url: str, sender: str, text: str
     return time.perf_counter() - start
 
 
+async def warm_up(http: aiohttp.ClientSession, url: str, convs: List[List[str]]) -> None:
+    """Ten realistic turns in one conversation before any measured run: the same for the bot and the peer
+    (which, unlike the bot, does not warm itself before it listens)."""
+    for text in [t for c in convs for t in c][:10]:
+        await one_turn(http, url, "bench-warmup", text)
+
+
 async def load_test(url, users: int, turns_per_user: int, convs: List[List[str]]) -> Dict[str, Any]:
     """Each simulated user keeps its own conversation, turn after turn, as fast as answers come.
 
@@ -296,8 +303,7 @@ async def measure(quick: bool) -> Dict[str, Any]:
                     first.append(round(await one_turn(http, s.rasa_url, f"bench-first-{n}", text) * 1000, 1))
                     result.setdefault("first_answer_s", round(time.perf_counter() - started, 1))
                 result["first_people_ms"] = first
-                for text in texts[:10]:
-                    await one_turn(http, s.rasa_url, "bench-warmup", text)
+                await warm_up(http, s.rasa_url, convs)
             env = {"RASA_URL": s.rasa_url, "HANDOFF_DB_URL": f"sqlite:///{tmp}/handoff.db", "TRACKER_DB_URL": s.db_url,
                    "RASA_AUTH_TOKEN": s.token}
             with stack.web_app(env) as web_url:
@@ -335,8 +341,7 @@ async def measure_ratios(quick: bool, peer_store: str = "sql") -> Dict[str, Any]
     result: Dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp, stack.running(f"sqlite:///{tmp}/tracker.db") as s:
         async with aiohttp.ClientSession() as http:
-            for text in [t for c in convs for t in c][:10]:
-                await one_turn(http, s.rasa_url, "bench-warmup", text)
+            await warm_up(http, s.rasa_url, convs)
         result["load"] = [await load_test(s.rasa_url, u, n, convs) for u, n in plan]
         result["long_first"] = [await load_test(s.rasa_url, u, n, longs) for u, n in plan]
     return await with_peer(result, plan, convs, longs, peer_store)
@@ -357,8 +362,7 @@ async def measure_peer(plan, convs: List[List[str]], longs: List[List[str]], sto
     trained_s = bench_peer.train()
     with bench_peer.running(store=store) as peer:
         async with aiohttp.ClientSession() as http:
-            for text in [t for c in convs for t in c][:10]:
-                await one_turn(http, peer["url"], "bench-warmup", text)
+            await warm_up(http, peer["url"], convs)
         load = [await load_test(peer["url"], u, n, convs) for u, n in plan]
         long_first = [await load_test(peer["url"], u, n, longs) for u, n in plan]
         return {"load": load, "long_first": long_first, "memory_peak_mb": peak_rss_mb(peer["pid"]), "training_s": trained_s}
@@ -369,9 +373,8 @@ async def measure_long(quick: bool) -> List[Dict[str, Any]]:
     convs, longs = conversations(), long_first_messages()
     with tempfile.TemporaryDirectory() as tmp, stack.running(f"sqlite:///{tmp}/tracker.db") as s:
         async with aiohttp.ClientSession() as http:
-            for text in [t for c in convs for t in c][:10]:
-                await one_turn(http, s.rasa_url, "bench-warmup", text)
-        return [await load_test(s.rasa_url, u, n, longs) for u, n in [(1, 20 if quick else 60), (10, 10 if quick else 30)]]
+            await warm_up(http, s.rasa_url, convs)
+        return [await load_test(s.rasa_url, u, n, longs) for u, n in load_plan(quick)[:2]]  # 1 and 10 users
 
 
 async def measure_scale(quick: bool) -> Dict[str, Any]:

@@ -60,18 +60,18 @@ async def _action_server_up(url: str, seconds: float) -> None:
     import aiohttp
 
     deadline = time.monotonic() + seconds
-    while True:
-        try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        while True:
+            try:
                 async with http.get(url) as r:
                     if r.status == 200:
                         return
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            pass
-        if time.monotonic() >= deadline:
-            logger.warning("the action server did not answer within %.0f s: Rasa starts without waiting longer", seconds)
-            return
-        await asyncio.sleep(0.2)
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                pass
+            if time.monotonic() >= deadline:
+                logger.warning("the action server did not answer within %.0f s: Rasa starts without waiting longer", seconds)
+                return
+            await asyncio.sleep(0.2)
 
 
 def actions() -> None:
